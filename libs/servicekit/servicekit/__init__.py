@@ -1,0 +1,1 @@
+"""Plumbing every Cairn service shares. No business rules live here."""

@@ -1,0 +1,38 @@
+"""Errors an RPC caller is expected to handle. The class name is the code the
+caller sees (`RemoteError.exc_type`); the message names the problem."""
+
+
+class CairnError(Exception):
+    http_status = 400
+
+
+class InvalidInput(CairnError):
+    http_status = 400
+
+
+class NotFound(CairnError):
+    http_status = 404
+
+
+class Conflict(CairnError):
+    http_status = 409
+
+
+class Gone(CairnError):
+    http_status = 410
+
+
+class PaymentDeclined(CairnError):
+    http_status = 402
+
+
+class Unauthorized(CairnError):
+    http_status = 401
+
+
+class Forbidden(CairnError):
+    http_status = 403
+
+
+EXPECTED = (InvalidInput, NotFound, Conflict, Gone, PaymentDeclined, Unauthorized, Forbidden)
+HTTP_STATUS = {cls.__name__: cls.http_status for cls in EXPECTED}

@@ -1,0 +1,49 @@
+"""Alembic, driven from code: every service's migrations/env.py calls `run`,
+and `python -m servicekit.migrate <service>` upgrades one service to head."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from alembic import command, context
+from alembic.config import Config
+
+from servicekit import config as cairn_config
+from servicekit.tables import messaging_metadata
+
+SERVICES_DIR = cairn_config.REPO_ROOT / "services"
+
+
+def alembic_config(service: str, url: str | None = None) -> Config:
+    package = service.replace("-", "_")
+    alembic_cfg = Config()
+    alembic_cfg.set_main_option(
+        "script_location", str(SERVICES_DIR / service / package / "migrations"))
+    alembic_cfg.set_main_option(
+        "sqlalchemy.url", (url or cairn_config.database_url(service)).replace("%", "%%"))
+    return alembic_cfg
+
+
+def upgrade(service: str, url: str | None = None) -> None:
+    command.upgrade(alembic_config(service, url), "head")
+
+
+def run(service_metadata) -> None:
+    """Body of a service's migrations/env.py."""
+    from sqlalchemy import engine_from_config, pool
+
+    target = [service_metadata, messaging_metadata]
+    connectable = engine_from_config(
+        context.config.get_section(context.config.config_ini_section, {}),
+        prefix="sqlalchemy.", poolclass=pool.NullPool)
+    with connectable.connect() as connection:
+        context.configure(connection=connection, target_metadata=target,
+                          render_as_batch=connection.dialect.name == "sqlite")
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+if __name__ == "__main__":
+    for name in sys.argv[1:]:
+        upgrade(name)
+        print(f"migrated {name}")

@@ -1,0 +1,183 @@
+"""Transactional outbox. `record_event` writes the event in the caller's
+transaction; `OutboxRelay` publishes committed rows with publisher confirms
+and `mandatory`, so an event nobody can receive stays in the outbox."""
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+
+import eventlet
+import eventlet.event
+from kombu import Connection, Producer
+from nameko.extensions import DependencyProvider
+from nameko.standalone.events import get_event_exchange
+from sqlalchemy import insert, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+import contracts
+from servicekit.db import engine_for, is_postgres, service_database_url, utcnow
+from servicekit.tables import outbox
+
+log = logging.getLogger(__name__)
+
+BATCH = 200
+MAX_BACKOFF_SECONDS = 60
+
+
+def record_event(session: Session, source: str, event_type: str, data: dict,
+                 version: int = 1) -> dict:
+    """Add an event to the outbox inside the caller's transaction."""
+    envelope = contracts.make_envelope(source, event_type, data, version)
+    session.execute(insert(outbox).values(
+        event_id=envelope["id"], event_type=event_type, version=version,
+        envelope=json.dumps(envelope), created_at=utcnow(), attempts=0))
+    return envelope
+
+
+class Unroutable(Exception):
+    """The broker returned the message: no queue is bound for it yet."""
+
+
+class Publisher:
+    """One confirmed channel to the broker; tells whether a message was routed."""
+
+    def __init__(self, amqp_uri: str):
+        self.amqp_uri = amqp_uri
+        self.connection = None
+        self.returned: set[str] = set()
+
+    def _producer(self) -> Producer:
+        if self.connection is None:
+            self.connection = Connection(
+                self.amqp_uri, transport_options={"confirm_publish": True})
+            channel = self.connection.default_channel
+            channel.events["basic_return"].add(self._on_return)
+        return Producer(self.connection.default_channel)
+
+    def _on_return(self, _exc, _exchange, _routing_key, message):
+        self.returned.add(message.properties.get("message_id"))
+
+    def publish(self, envelope: dict, exchange, mandatory: bool) -> None:
+        message_id = envelope["id"]
+        self._producer().publish(
+            envelope, exchange=exchange, routing_key=envelope["type"],
+            serializer="json", delivery_mode=2, mandatory=mandatory,
+            message_id=message_id, declare=[exchange], retry=False)
+        if message_id in self.returned:
+            self.returned.discard(message_id)
+            raise Unroutable(envelope["type"])
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.release()
+            self.connection = None
+
+
+class Relay:
+    """Publishes pending outbox rows. Safe with several copies running: rows
+    are claimed with FOR UPDATE SKIP LOCKED on PostgreSQL."""
+
+    def __init__(self, sessionmaker_: sessionmaker, exchange, publisher: Publisher):
+        self.sessionmaker = sessionmaker_
+        self.exchange = exchange
+        self.publisher = publisher
+        self.unroutable_total = 0
+        self.published_total = 0
+
+    def publish_pending(self) -> int:
+        with self.sessionmaker() as session:
+            rows = session.execute(self._claim_query(session)).all()
+            published = 0
+            for row in rows:
+                published += self._publish_row(session, row)
+            session.commit()
+            return published
+
+    def _claim_query(self, session: Session):
+        now = utcnow()
+        query = (select(outbox.c.seq, outbox.c.envelope, outbox.c.attempts)
+                 .where(outbox.c.sent_at.is_(None))
+                 .where(or_(outbox.c.next_attempt_at.is_(None), outbox.c.next_attempt_at <= now))
+                 .order_by(outbox.c.seq).limit(BATCH))
+        if is_postgres(session):
+            query = query.with_for_update(skip_locked=True)
+        return query
+
+    def _publish_row(self, session: Session, row) -> int:
+        envelope = json.loads(row.envelope)
+        mandatory = contracts.has_consumer(envelope["type"], envelope["version"])
+        try:
+            self.publisher.publish(envelope, self.exchange, mandatory)
+        except Unroutable:
+            self.unroutable_total += 1
+            log.warning("event %s (%s) unroutable: no queue bound; kept in outbox",
+                        envelope["id"], envelope["type"])
+            self._postpone(session, row, "unroutable: no queue bound")
+            return 0
+        except Exception as exc:  # broker down, channel closed: retry later
+            self.publisher.close()
+            log.warning("publishing event %s failed: %s", envelope["id"], exc)
+            self._postpone(session, row, f"publish failed: {type(exc).__name__}")
+            return 0
+        session.execute(update(outbox).where(outbox.c.seq == row.seq)
+                        .values(sent_at=utcnow(), attempts=row.attempts + 1))
+        self.published_total += 1
+        return 1
+
+    @staticmethod
+    def _postpone(session: Session, row, error: str) -> None:
+        delay = min(0.5 * 2 ** row.attempts, MAX_BACKOFF_SECONDS)
+        session.execute(update(outbox).where(outbox.c.seq == row.seq).values(
+            attempts=row.attempts + 1, last_error=error,
+            next_attempt_at=utcnow() + timedelta(seconds=delay)))
+
+
+class OutboxRelay(DependencyProvider):
+    """Runs the relay in the service: woken after every worker (so events
+    leave right after their transaction commits) and on a short poll."""
+
+    def __init__(self, poll_seconds: float = 0.5):
+        self.poll_seconds = poll_seconds
+
+    def setup(self):
+        config = self.container.config
+        engine = engine_for(service_database_url(config, self.container.service_name))
+        exchange = get_event_exchange(self.container.service_name, config)
+        self.publisher = Publisher(config["AMQP_URI"])
+        self.relay = Relay(sessionmaker(bind=engine), exchange, self.publisher)
+        self._wake = eventlet.event.Event()
+        self._running = False
+
+    def start(self):
+        self._running = True
+        self.container.spawn_managed_thread(self._run)
+
+    def stop(self):
+        self._running = False
+        self._poke()
+
+    def kill(self):
+        self.stop()
+
+    def get_dependency(self, worker_ctx):
+        return self.relay
+
+    def worker_teardown(self, worker_ctx):
+        self._poke()
+
+    def _poke(self):
+        if not self._wake.ready():
+            self._wake.send(True)
+
+    def _run(self):
+        while self._running:
+            try:
+                while self.relay.publish_pending() == BATCH:
+                    pass
+            except Exception:
+                log.exception("outbox relay pass failed; will retry")
+            with eventlet.Timeout(self.poll_seconds, False):
+                self._wake.wait()
+            self._wake = eventlet.event.Event()
+        self.publisher.close()
