@@ -1,0 +1,108 @@
+"""Invoice rules with no I/O: line amounts, discounts, totals, balance and the
+status an invoice is in. All money is integer cents."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from servicekit.money import allocate, percent_of
+
+MAX_UNITS = 999
+FULL_PERCENT_BP = 10_000
+PAYMENT_TYPES = ("private_pay", "copay", "coinsurance", "deductible", "sliding_scale")
+DISCOUNT_KINDS = ("none", "percent", "fixed")
+EDITABLE = ("draft", "sent")
+SENDABLE = ("draft", "sent", "partially_paid")
+
+
+class RuleBroken(ValueError):
+    """The requested change breaks an invoice rule; the message says which."""
+
+
+@dataclass(frozen=True)
+class Line:
+    service_code: str
+    description: str
+    units: int
+    unit_price: int
+
+    @property
+    def amount(self) -> int:
+        return self.units * self.unit_price
+
+
+@dataclass(frozen=True)
+class Discount:
+    kind: str = "none"
+    value: int = 0  # basis points for percent (10 % = 1000), cents for fixed
+
+
+@dataclass(frozen=True)
+class Totals:
+    subtotal: int
+    discount_amount: int
+    total: int
+    line_discounts: tuple[int, ...]
+
+
+def price(lines: list[Line], discount: Discount) -> Totals:
+    if not lines:
+        raise RuleBroken("an invoice needs at least one service line")
+    for line in lines:
+        if not 1 <= line.units <= MAX_UNITS:
+            raise RuleBroken(f"units must be between 1 and {MAX_UNITS}")
+        if line.unit_price < 0:
+            raise RuleBroken("a unit price cannot be negative")
+    subtotal = sum(line.amount for line in lines)
+    discount_amount = discount_for(subtotal, discount)
+    weights = [line.amount for line in lines]
+    shares = allocate(discount_amount, weights) if subtotal else [0] * len(lines)
+    return Totals(subtotal, discount_amount, subtotal - discount_amount, tuple(shares))
+
+
+def discount_for(subtotal: int, discount: Discount) -> int:
+    if discount.kind not in DISCOUNT_KINDS:
+        raise RuleBroken(f"discount kind must be one of {', '.join(DISCOUNT_KINDS)}")
+    if discount.value < 0:
+        raise RuleBroken("a discount cannot be negative")
+    if discount.kind == "none":
+        return 0
+    if discount.kind == "percent":
+        if discount.value > FULL_PERCENT_BP:
+            raise RuleBroken("a percentage discount cannot be over 100 %")
+        return percent_of(subtotal, discount.value)
+    if discount.value > subtotal:
+        raise RuleBroken("a fixed discount cannot be more than the subtotal")
+    return discount.value
+
+
+def balance(total: int, amount_paid: int) -> int:
+    return max(total - amount_paid, 0)
+
+
+def status_after_payment(total: int, amount_paid: int) -> str:
+    return "paid" if amount_paid >= total else "partially_paid"
+
+
+def check_editable(status: str, new_total: int, amount_paid: int) -> None:
+    if status not in EDITABLE:
+        raise RuleBroken(f"a {status.replace('_', ' ')} invoice cannot be edited")
+    if new_total < amount_paid:
+        raise RuleBroken("the new total is less than what has already been paid")
+
+
+def check_sendable(status: str, balance_due: int) -> None:
+    if status not in SENDABLE:
+        raise RuleBroken(f"a {status.replace('_', ' ')} invoice cannot be sent")
+    if balance_due <= 0:
+        raise RuleBroken("there is no balance to collect on this invoice")
+
+
+def check_voidable(status: str, amount_paid: int) -> None:
+    if status == "void":
+        raise RuleBroken("the invoice is already void")
+    if amount_paid > 0:
+        raise RuleBroken("an invoice with payments cannot be voided; refund first")
+
+
+def invoice_number(sequence: int) -> str:
+    return f"INV-{sequence:06d}"

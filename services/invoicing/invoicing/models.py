@@ -1,0 +1,87 @@
+"""Tables the invoicing service owns."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ServiceItem(Base):
+    __tablename__ = "service_catalog"
+    code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    description: Mapped[str] = mapped_column(String(200))
+    fee: Mapped[int] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class Counter(Base):
+    __tablename__ = "counters"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Invoice(Base):
+    __tablename__ = "invoices"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    client_id: Mapped[str] = mapped_column(String(40), index=True)
+    location_id: Mapped[str] = mapped_column(String(40))
+    payment_type: Mapped[str] = mapped_column(String(30))
+    discount_kind: Mapped[str] = mapped_column(String(10), default="none")
+    discount_value: Mapped[int] = mapped_column(Integer, default=0)
+    currency: Mapped[str] = mapped_column(String(3), default="usd")
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    subtotal: Mapped[int] = mapped_column(Integer, default=0)
+    discount_amount: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    amount_paid: Mapped[int] = mapped_column(Integer, default=0)
+    memo: Mapped[str] = mapped_column(Text, default="")
+    due_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    paid_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    lines: Mapped[list["InvoiceLine"]] = relationship(
+        order_by="InvoiceLine.position", cascade="all, delete-orphan")
+
+    @property
+    def balance(self) -> int:
+        return max(self.total - self.amount_paid, 0)
+
+
+class InvoiceLine(Base):
+    __tablename__ = "invoice_lines"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    invoice_id: Mapped[str] = mapped_column(ForeignKey("invoices.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    service_code: Mapped[str] = mapped_column(String(20))
+    description: Mapped[str] = mapped_column(String(200))
+    units: Mapped[int] = mapped_column(Integer)
+    unit_price: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[int] = mapped_column(Integer)
+    discount_share: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class InvoicePayment(Base):
+    """A payment applied to an invoice; the payment id makes applying idempotent."""
+    __tablename__ = "invoice_payments"
+    payment_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    invoice_id: Mapped[str] = mapped_column(ForeignKey("invoices.id"), index=True)
+    amount: Mapped[int] = mapped_column(Integer)
+    method: Mapped[str] = mapped_column(String(20))
+    applied_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class InvoiceActivity(Base):
+    """What happened to an invoice, for the staff's history view."""
+    __tablename__ = "invoice_activity"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    invoice_id: Mapped[str] = mapped_column(ForeignKey("invoices.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    what: Mapped[str] = mapped_column(String(200))
+    actor: Mapped[str] = mapped_column(String(40), default="")
