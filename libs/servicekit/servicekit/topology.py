@@ -53,3 +53,13 @@ def declare(service_classes, amqp_uri: str, delays_ms: list[int]) -> list[Subscr
             for side in side_queues(sub.queue_name, delays_ms):
                 side.bind(channel).declare()
     return subs
+
+
+if __name__ == "__main__":
+    import sys
+
+    from servicekit import config
+
+    declared = declare([load(path) for path in sys.argv[1:]], config.amqp_uri(),
+                       config.retry_delays_ms())
+    print(f"declared {len(declared)} handler queue(s) with their retry and dead-letter queues")

@@ -70,6 +70,15 @@ class ClientsService:
         return schemas.staff_out(staff)
 
     @rpc(expected_exceptions=EXPECTED)
+    def authenticate_portal(self, username, password):
+        account = self.db.scalars(select(PortalAccount).where(
+            PortalAccount.username == str(username).lower())).first()
+        if not domain.password_matches(account.password_hash if account else domain.DUMMY_HASH, password):
+            raise Unauthorized("username or password is not right")
+        client = self._client(account.client_id)
+        return {"client_id": client.id, "name": f"{client.first_name} {client.last_name}"}
+
+    @rpc(expected_exceptions=EXPECTED)
     def get_staff(self, staff_id):
         staff = self.db.get(StaffUser, staff_id)
         if staff is None:

@@ -1,0 +1,50 @@
+# Cairn — the two commands a new user needs are `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+LOCAL_PACKAGES := libs/contracts libs/servicekit deploy/local \
+	services/clients services/invoicing services/payments services/notifications \
+	services/portal-gateway
+STAMP  := $(VENV)/.installed
+SERVICES := clients.service:ClientsService invoicing.service:InvoicingService \
+	payments.service:PaymentsService notifications.service:NotificationsService
+
+.PHONY: run test test-slow bench install services-up dlq dlq-replay migrate clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt requirements-test.txt constraints.txt $(addsuffix /pyproject.toml,$(LOCAL_PACKAGES))
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Cairn needs Python 3.11 or newer")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip==25.3
+	$(PIP) install -q -c constraints.txt -r requirements-test.txt $(addprefix -e ,$(LOCAL_PACKAGES))
+	$(PIP) check
+	touch $(STAMP)
+
+services-up:
+	@bash deploy/local/ensure-services.sh
+
+run: install
+	@$(PY) deploy/local/run.py
+
+migrate: install
+	$(PY) -m servicekit.migrate clients invoicing payments notifications
+
+test: install services-up
+	$(PY) -m pytest -m "not slow" -q
+
+test-slow: install services-up
+	$(PY) -m pytest -m slow -q
+
+bench: install services-up
+	$(PY) bench/run.py $(BENCH_ARGS)
+
+dlq: install
+	@$(PY) -m servicekit.deadletters $(SERVICES) --action list
+
+dlq-replay: install
+	@$(PY) -m servicekit.deadletters $(SERVICES) --action replay --queue $(QUEUE)
+
+clean:
+	rm -rf var

@@ -1,0 +1,69 @@
+"""`make run`: Cairn on one machine with the embedded defaults (SQLite under
+var/, mail as files under var/mail/, the Stripe sandbox), demo clinic loaded.
+Needs RabbitMQ: starts it if it is installed but down. Ctrl-C stops all."""
+from __future__ import annotations
+
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+from stack import Stack
+
+from clients.demo import PORTAL_PASSWORD, STAFF, CLIENTS
+
+
+def broker_up(host="127.0.0.1", port=5672) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def ensure_rabbitmq() -> None:
+    if broker_up():
+        return
+    if shutil.which("rabbitmq-server") is None:
+        sys.exit("RabbitMQ is not installed: install it with `sudo apt-get install rabbitmq-server` "
+                 "(or point CAIRN_AMQP_URI at a running broker) and run `make run` again.")
+    print("Starting RabbitMQ…", flush=True)
+    subprocess.run(["rabbitmq-server", "-detached"], check=False,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not broker_up():
+        if time.monotonic() > deadline:
+            sys.exit("RabbitMQ did not come up within 60 s; check `rabbitmqctl status`.")
+        time.sleep(0.5)
+
+
+def main() -> None:
+    ensure_rabbitmq()
+    stack = Stack(env={})
+    stack.prepare(demo=True)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        stack.start()
+        print(f"""
+Cairn is running.
+  Staff:   {stack.web_url}/staff   sign in as {STAFF['email']} / {STAFF['password']}
+  Portal:  {stack.web_url}/portal/login   e.g. {CLIENTS[0][3]} / {PORTAL_PASSWORD}
+  Emails are written to var/mail/ (open the .eml files; pay links inside work).
+  Stripe sandbox: {stack.sandbox_url} (test cards only).
+Press Ctrl-C to stop.""", flush=True)
+        while all(p.poll() is None for p in stack.processes.values()):
+            time.sleep(0.5)
+        print("A Cairn process stopped; shutting down the rest.", file=sys.stderr)
+    except KeyboardInterrupt:
+        pass
+    except RuntimeError as problem:
+        print(f"Cairn could not start: {problem}", file=sys.stderr)
+    finally:
+        print("\nStopping Cairn…", flush=True)
+        stack.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,153 @@
+"""Fixtures for the Stripe sandbox tests: a sandbox, an SDK client pointed
+at it, and a small webhook receiver. Everything runs over real sockets."""
+import pathlib
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler
+
+import pytest
+
+LOCAL = pathlib.Path(__file__).resolve().parents[1]
+if str(LOCAL) not in sys.path:          # works without `pip install -e`
+    sys.path.insert(0, str(LOCAL))
+
+import stripe  # noqa: E402
+from stripe_sandbox import Sandbox  # noqa: E402
+from stripe_sandbox.server import LoopbackHTTPServer, wake  # noqa: E402
+
+API_KEY = "sk_test_sandbox"
+SECRET = "whsec_test_secret"
+
+
+def _wait_until(predicate, timeout=5.0, interval=0.01):
+    """Poll `predicate` until it returns something truthy; fail at deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"condition not met within {timeout}s")
+        time.sleep(interval)
+
+
+class Receiver:
+    """A webhook endpoint that records requests and answers from a script."""
+
+    def __init__(self, statuses=()):
+        self.statuses = list(statuses)     # answered in order, then 200
+        self.received = []                 # (headers, raw body)
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                with receiver.lock:
+                    receiver.received.append((dict(self.headers), body))
+                    status = (receiver.statuses.pop(0) if receiver.statuses
+                              else 200)
+                self.send_response(status)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = LoopbackHTTPServer(("127.0.0.1", 0), Handler)
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self.server.serve,
+                                       args=(self.stopping,), daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+
+    def events(self):
+        with self.lock:
+            return [stripe.Webhook.construct_event(body, h["Stripe-Signature"],
+                                                   SECRET)
+                    for h, body in self.received]
+
+    def stop(self):
+        self.stopping.set()
+        wake(self.server.server_address)
+        self.thread.join(5)
+        self.server.close_all()
+
+
+@pytest.fixture
+def wait_until():
+    return _wait_until
+
+
+@pytest.fixture
+def secret():
+    return SECRET
+
+
+@pytest.fixture
+def api_key():
+    return API_KEY
+
+
+@pytest.fixture
+def make_sandbox():
+    """Start a Sandbox (signing with SECRET unless told otherwise)."""
+    started = []
+
+    def make(**kwargs):
+        kwargs.setdefault("webhook_secret", SECRET)
+        started.append(Sandbox(**kwargs).start())
+        return started[-1]
+    yield make
+    for sb in started:
+        sb.stop()
+
+
+@pytest.fixture
+def sandbox(make_sandbox):
+    return make_sandbox()
+
+
+@pytest.fixture
+def make_client():
+    def make(url, key=API_KEY):
+        return stripe.StripeClient(key, base_addresses={"api": url},
+                                   max_network_retries=0)
+    return make
+
+
+@pytest.fixture
+def client(sandbox, make_client):
+    return make_client(sandbox.url)
+
+
+@pytest.fixture
+def receiver():
+    made = []
+
+    def make(statuses=()):
+        made.append(Receiver(statuses))
+        return made[-1]
+    yield make
+    for r in made:
+        r.stop()
+
+
+@pytest.fixture
+def raw(sandbox):
+    """Call the sandbox without the SDK: returns (status, json, headers)."""
+    import requests
+    session = requests.Session()
+    session.trust_env = False
+
+    def call(method, path, **kwargs):
+        response = session.request(method, sandbox.url + path, timeout=5,
+                                   **kwargs)
+        return response.status_code, response.json(), response.headers
+    yield call
+    session.close()
