@@ -4,4 +4,4 @@ import eventlet
 
 eventlet.monkey_patch()
 
-pytest_plugins = ["tests.fixtures.databases", "tests.fixtures.mail"]
+pytest_plugins = ["tests.fixtures.databases", "tests.fixtures.mail", "tests.fixtures.stack"]

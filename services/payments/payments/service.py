@@ -6,6 +6,7 @@ import logging
 from datetime import timedelta
 
 import stripe
+from nameko.dependency_providers import Config
 from nameko.rpc import RpcProxy, rpc
 
 from servicekit import config
@@ -26,15 +27,16 @@ class PaymentsService:
     relay = OutboxRelay()
     stripe = StripeGateway()
     invoicing = RpcProxy("invoicing")
+    settings = Config()
 
     @property
     def _link_secret(self):
-        return config.setting(self.container.config, "PAY_LINK_SECRET") or config.secret(
+        return config.setting(self.settings, "PAY_LINK_SECRET") or config.secret(
             "PAY_LINK_SECRET", "cairn-development-pay-link-secret")
 
     @rpc(expected_exceptions=EXPECTED)
     def issue_payment_link(self, invoice_id, client_id, request_key):
-        hours = int(config.setting(self.container.config, "PAY_LINK_TTL_HOURS", "336"))
+        hours = int(config.setting(self.settings, "PAY_LINK_TTL_HOURS", "336"))
         link = usecases.issue_link(self.db, str(invoice_id), str(client_id), str(request_key),
                                    timedelta(hours=hours))
         self.db.commit()

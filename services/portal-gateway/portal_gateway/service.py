@@ -7,6 +7,7 @@ import json
 import logging
 
 from nameko.exceptions import RemoteError
+from nameko.dependency_providers import Config
 from nameko.rpc import RpcProxy
 from nameko.web.handlers import http
 
@@ -48,10 +49,11 @@ class PortalGateway:
     clients = RpcProxy("clients")
     invoicing = RpcProxy("invoicing")
     payments = RpcProxy("payments")
+    settings = Config()
 
     @property
     def signer(self) -> Signer:
-        secret = config.setting(self.container.config, "SESSION_SECRET") or config.secret(
+        secret = config.setting(self.settings, "SESSION_SECRET") or config.secret(
             "SESSION_SECRET", "cairn-development-session-secret")
         return Signer(secret, max_age_seconds=12 * 3600)
 
@@ -275,7 +277,7 @@ class PortalGateway:
         return self._invoice_form(session, client, dict(form.items()), invoice, message, 400)
 
     def _set_cookie(self, response, name, value):
-        secure = config.setting(self.container.config, "PUBLIC_URL", "").startswith("https")
+        secure = config.setting(self.settings, "PUBLIC_URL", "").startswith("https")
         response.set_cookie(name, value, httponly=True, samesite="Lax", secure=secure,
                             max_age=12 * 3600, path="/")
 

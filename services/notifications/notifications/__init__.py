@@ -1,0 +1,2 @@
+"""Notifications service: emails (invoice, portal notice, receipt), the
+portal inbox and the delivery log."""

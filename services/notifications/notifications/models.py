@@ -1,0 +1,50 @@
+"""Tables the notifications service owns."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Delivery(Base):
+    """One notification to one person, caused by one event. (cause_event_id,
+    kind) is unique: it is what makes a redelivered event send nothing new.
+    `claimed_until` is the lease of the worker sending it right now."""
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("cause_event_id", "kind", name="uq_deliveries_cause_kind"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    cause_event_id: Mapped[str] = mapped_column(String(36))
+    kind: Mapped[str] = mapped_column(String(40))
+    channel: Mapped[str] = mapped_column(String(10))  # email | portal
+    client_id: Mapped[str] = mapped_column(String(40), index=True)
+    recipient: Mapped[str] = mapped_column(String(254), default="")
+    status: Mapped[str] = mapped_column(String(10))  # queued | sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    provider_message_id: Mapped[str | None] = mapped_column(String(250), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class InboxMessage(Base):
+    """A message in a client's portal inbox."""
+    __tablename__ = "inbox_messages"
+    __table_args__ = (UniqueConstraint("cause_event_id", "kind", name="uq_inbox_cause_kind"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(40), index=True)
+    cause_event_id: Mapped[str] = mapped_column(String(36))
+    kind: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    invoice_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    read_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

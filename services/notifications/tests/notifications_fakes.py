@@ -1,0 +1,150 @@
+"""Hand-written stand-ins for the services notifications asks by RPC. The
+same `World` backs plain objects (for worker_factory tests) and small real
+nameko services (for tests on the broker)."""
+from __future__ import annotations
+
+import copy
+import hashlib
+
+import contracts
+from nameko.exceptions import RemoteError
+from nameko.rpc import rpc
+
+from servicekit.errors import EXPECTED, NotFound
+
+ORGANIZATION = {
+    "name": "Cedar Ridge Recovery", "phone": "555-0100", "email": "office@cedar.test",
+    "address": "1 Main Street\nSpringfield, IL 62701", "logo_url": "https://cdn.test/logo.png",
+    "email_sender_name": "Patient Billing Office",
+    "locations": [{"id": "loc_1", "name": "Cedar Ridge Opioid Treatment Program",
+                   "address": "", "phone": ""}],
+}
+CONTACTS = {
+    "cl_1": {"client_id": "cl_1", "name": "Alice Doe", "first_name": "Alice",
+             "email": "alice@demo.test"},
+    "cl_html": {"client_id": "cl_html", "name": "<b>Al</b> Doe", "first_name": "<b>Al</b>",
+                "email": "al@demo.test"},
+    "cl_noemail": {"client_id": "cl_noemail", "name": "Nobody Home", "first_name": "Nobody",
+                   "email": ""},
+}
+INVOICES = {
+    "inv_1": {"id": "inv_1", "number": "INV-000123", "client_id": "cl_1", "status": "sent",
+              "currency": "usd", "total": 1234567, "balance": 1234567, "due_on": "2026-12-09",
+              "lines": [{"description": "Methadone dosing", "amount": 1234567}]},
+    "inv_html": {"id": "inv_html", "number": "INV-000124", "client_id": "cl_html",
+                 "status": "sent", "currency": "usd", "total": 5000, "balance": 5000,
+                 "due_on": None},
+    "inv_noemail": {"id": "inv_noemail", "number": "INV-000125", "client_id": "cl_noemail",
+                    "status": "sent", "currency": "usd", "total": 5000, "balance": 5000,
+                    "due_on": None},
+}
+
+
+class World:
+    def __init__(self):
+        self.organization = copy.deepcopy(ORGANIZATION)
+        self.contacts = copy.deepcopy(CONTACTS)
+        self.invoices = copy.deepcopy(INVOICES)
+        self.links: dict[str, dict] = {}
+
+    def contact(self, client_id):
+        if client_id not in self.contacts:
+            raise NotFound(f"client {client_id} not found")
+        return dict(self.contacts[client_id])
+
+    def invoice(self, invoice_id):
+        if invoice_id not in self.invoices:
+            raise NotFound(f"invoice {invoice_id} not found")
+        return dict(self.invoices[invoice_id])
+
+    def payment_link(self, invoice_id, client_id, request_key):
+        """Idempotent by request_key, like the real one."""
+        token = hashlib.sha256(request_key.encode()).hexdigest()[:32]
+        return self.links.setdefault(request_key, {
+            "token": token, "path": f"/pay/{token}", "expires_at": "2026-12-25T00:00:00.000000Z"})
+
+
+def _remote(call):
+    """Plain-object fakes raise what an RpcProxy raises: a RemoteError."""
+    try:
+        return call()
+    except NotFound as exc:
+        raise RemoteError("NotFound", str(exc)) from None
+
+
+class Clients:
+    def __init__(self, world: World):
+        self.world = world
+
+    def get_contact(self, client_id):
+        return _remote(lambda: self.world.contact(client_id))
+
+    def get_organization(self):
+        return copy.deepcopy(self.world.organization)
+
+
+class Invoicing:
+    def __init__(self, world: World):
+        self.world = world
+
+    def get_invoice(self, invoice_id):
+        return _remote(lambda: self.world.invoice(invoice_id))
+
+
+class Payments:
+    def __init__(self, world: World):
+        self.world = world
+        self.calls = 0
+
+    def issue_payment_link(self, invoice_id, client_id, request_key):
+        self.calls += 1
+        return self.world.payment_link(invoice_id, client_id, request_key)
+
+
+# ---- the same, as real nameko services on the broker ---------------------
+CURRENT = {"world": World()}
+
+
+class ClientsStandIn:
+    name = "clients"
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_contact(self, client_id):
+        return CURRENT["world"].contact(client_id)
+
+    @rpc
+    def get_organization(self):
+        return CURRENT["world"].organization
+
+
+class InvoicingStandIn:
+    name = "invoicing"
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_invoice(self, invoice_id):
+        return CURRENT["world"].invoice(invoice_id)
+
+
+class PaymentsStandIn:
+    name = "payments"
+
+    @rpc
+    def issue_payment_link(self, invoice_id, client_id, request_key):
+        return CURRENT["world"].payment_link(invoice_id, client_id, request_key)
+
+
+def invoice_sent(invoice_id="inv_1", client_id="cl_1", channel="email") -> dict:
+    invoice = INVOICES[invoice_id]
+    return contracts.make_envelope("invoicing", "InvoiceSent", {
+        "invoice_id": invoice_id, "invoice_number": invoice["number"], "client_id": client_id,
+        "channel": channel, "balance": {"amount": invoice["balance"], "currency": "usd"},
+        "sent_by": "st_1"}, 1)
+
+
+def payment_captured(invoice_id="inv_1", client_id="cl_1", **extra) -> dict:
+    data = {"payment_id": "pay_1", "invoice_id": invoice_id, "client_id": client_id,
+            "amount": {"amount": 4550, "currency": "usd"}, "method": "card",
+            "card_brand": "visa", "card_last4": "4242",
+            "captured_at": "2026-11-25T10:00:00.000000Z", **extra}
+    return contracts.make_envelope("payments", "PaymentCaptured",
+                                   {k: v for k, v in data.items() if v is not None}, 1)

@@ -1,0 +1,122 @@
+"""The service on the real broker: events published the way the outbox relay
+publishes them, stand-in services answering RPC, real PostgreSQL, real SMTP."""
+from __future__ import annotations
+
+import pytest
+from kombu import Connection
+from nameko.standalone.events import event_dispatcher
+from nameko.standalone.rpc import ServiceRpcProxy
+from nameko.testing.services import entrypoint_waiter
+from nameko.testing.utils import get_container
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from servicekit.db import engine_for
+from servicekit.tables import outbox
+from servicekit.topology import subscriptions
+
+from notifications.models import Delivery
+from notifications.service import NotificationsService
+
+import notifications_fakes as fakes
+from tests.support.processes import free_port, wait_until
+
+QUEUE = "evt-invoicing-InvoiceSent--notifications.on_invoice_sent"
+
+
+@pytest.fixture
+def config(rabbit_config, notifications_db_url, smtp_capture):
+    return {**rabbit_config, "DATABASE_URL": notifications_db_url, "MAIL_BACKEND": "smtp",
+            "SMTP_HOST": "127.0.0.1", "SMTP_PORT": smtp_capture.port, "SMTP_STARTTLS": "0",
+            "EVENT_RETRY_DELAYS_MS": [100, 200], "PUBLIC_URL": "http://portal.test"}
+
+
+@pytest.fixture
+def start(runner_factory, world):
+    """Start notifications and the stand-ins; returns notifications' container."""
+    def run(config):
+        runner = runner_factory(config, NotificationsService, fakes.ClientsStandIn,
+                                fakes.InvoicingStandIn, fakes.PaymentsStandIn)
+        runner.start()
+        return get_container(runner, NotificationsService)
+    return run
+
+
+def publish(config, envelope):
+    event_dispatcher(config)(envelope["source"], envelope["type"], envelope)
+
+
+def test_subscriptions_are_what_the_topology_declares():
+    assert [s.queue_name for s in subscriptions([NotificationsService])] == [
+        QUEUE, "evt-payments-PaymentCaptured--notifications.on_payment_captured"]
+
+
+def test_invoice_email_over_smtp_once_per_event(config, start, smtp_capture, world):
+    world.contacts["cl_1"]["first_name"] = "<b>Al</b>"
+    container = start(config)
+    envelope = fakes.invoice_sent()
+    for _ in range(2):  # the second is a redelivery: nothing more may go out
+        with entrypoint_waiter(container, "on_invoice_sent"):
+            publish(config, envelope)
+
+    [message] = smtp_capture.wait_for(1, to="alice@demo.test")
+    assert len(smtp_capture.messages()) == 1
+    assert message.get_content_type() == "multipart/alternative"
+    subject = message["Subject"]
+    assert subject == "You have a new invoice from Patient Billing Office"
+    assert not any(w in subject for w in ("$", "12,345", "Cedar", "Recovery", "Methadone"))
+    assert str(message["From"]) == "Patient Billing Office <billing@cairn.local>"
+    token = world.links[envelope["id"]]["token"]
+    html = message.get_body(("html",)).get_content()
+    text = message.get_body(("plain",)).get_content()
+    for body in (html, text):
+        assert f"http://portal.test/pay/{token}" in body
+        assert "http://portal.test/portal/login" in body
+        assert "$12,345.67" in body and "Methadone" not in body
+    assert "Hello &lt;b&gt;Al&lt;/b&gt;" in html and "<b>Al</b>" not in html
+
+    with ServiceRpcProxy("notifications", config) as notifications:
+        [delivery] = notifications.list_deliveries()
+    assert (delivery["status"], delivery["recipient"], delivery["attempts"]) == \
+        ("sent", "a***@demo.test", 1)
+
+
+def test_receipt_on_payment_captured(config, start, smtp_capture):
+    container = start(config)
+    with entrypoint_waiter(container, "on_payment_captured"):
+        publish(config, fakes.payment_captured())
+    [message] = smtp_capture.wait_for(1, to="alice@demo.test")
+    assert message["Subject"] == "Your payment receipt"
+    assert "$45.50" in message.get_body(("html",)).get_content()
+
+
+def test_smtp_down_is_retried_then_dead_lettered(config, start, notifications_db_url):
+    config = {**config, "SMTP_PORT": free_port()}  # nothing listens there
+    start(config)
+    publish(config, fakes.invoice_sent())
+
+    def dead_count():
+        with Connection(config["AMQP_URI"]) as connection:
+            _, count, _ = connection.default_channel.queue_declare(f"{QUEUE}.dead", passive=True)
+        return count
+    wait_until(dead_count, timeout=15, what="the event on the dead-letter queue")
+
+    with Session(engine_for(notifications_db_url)) as db:
+        [row] = db.scalars(select(Delivery)).all()
+    assert (row.status, row.attempts) == ("queued", 3)  # first try + 2 retries
+    assert row.last_error == "SMTP server unreachable: ConnectionRefusedError"
+
+
+def test_no_email_on_file_is_a_recorded_failure_not_an_error(config, start, smtp_capture,
+                                                             notifications_db_url):
+    container = start(config)
+    with entrypoint_waiter(container, "on_invoice_sent") as result:
+        publish(config, fakes.invoice_sent("inv_noemail", "cl_noemail"))
+    assert result.get() is None  # no exception: nothing to retry
+
+    def published():
+        with Session(engine_for(notifications_db_url)) as db:
+            return db.execute(select(outbox.c.event_type).where(outbox.c.sent_at.isnot(None))
+                              ).scalars().all()
+    assert wait_until(published, timeout=10, what="the relay") == ["NotificationFailed"]
+    assert smtp_capture.messages() == []
