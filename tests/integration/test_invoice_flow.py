@@ -111,7 +111,7 @@ def test_invoice_email_one_time_payment_and_receipt(cairn):
     again = patient.get(links["pay"], timeout=30)
     assert "has been paid" in again.text
     second_try = patient.post(links["pay"], data={"payment_method": "pm_card_visa"}, timeout=30)
-    assert second_try.status_code == 409 and "already been paid" in second_try.text
+    assert second_try.status_code == 409 and "has been paid" in second_try.text
     assert len(cairn.sql("payments", "select id from payments where invoice_id = :id "
                          "and status = 'succeeded'", id=invoice_id)) == 1
 

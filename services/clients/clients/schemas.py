@@ -41,7 +41,7 @@ def location_out(location: Location) -> dict:
 
 def organization_out(org: Organization, locations: list[Location]) -> dict:
     return {"name": org.name, "phone": org.phone, "email": org.email, "address": org.address,
-            "logo_url": org.logo_url, "email_sender_name": org.email_sender_name or org.name,
+            "logo_url": org.logo_url, "email_sender_name": org.email_sender_name,
             "locations": [location_out(loc) for loc in locations]}
 
 
