@@ -98,8 +98,10 @@ def invoice_phase(cairn_url: str, mail: SmtpCapture, count: int, concurrency: in
         client = CLIENTS[n % len(CLIENTS)]
         started = time.time()
         created = staff.post(f"/staff/clients/{client}/invoices", data={**FORM, "csrf": csrf})
-        invoice_id = created.url.rsplit("/", 1)[1]
-        number = re.search(r"Invoice (INV-\d{6})", created.text).group(1)
+        found = re.search(r"Invoice (INV-\d{6})", created.text)
+        if not found:
+            raise RuntimeError(f"invoice not created: {created.status_code} {created.text[:400]}")
+        invoice_id, number = created.url.rsplit("/", 1)[1], found.group(1)
         staff.post(f"/staff/invoices/{invoice_id}/send", data={"channel": "email", "csrf": csrf})
         return invoice_id, number, started
 

@@ -46,7 +46,7 @@ class Stack:
         return {**os.environ, **self.env,
                 "CAIRN_WEB_ADDRESS": f"127.0.0.1:{self.web_port}",
                 "CAIRN_STRIPE_API_BASE": self.sandbox_url,
-                "PYTHONUNBUFFERED": "1", "PYTHONWARNINGS": "ignore::DeprecationWarning"}
+                "PYTHONUNBUFFERED": "1"}
 
     def prepare(self, demo: bool = False) -> None:
         """Migrate every database, declare every queue, load the demo data."""

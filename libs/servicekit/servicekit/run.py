@@ -4,9 +4,11 @@ Configuration comes from CAIRN_* variables (servicekit.config); SIGTERM or
 Ctrl-C stops the service gracefully."""
 from __future__ import annotations
 
-import eventlet
+import servicekit  # noqa: F401  (quiets eventlet's import-time warning)
 
-eventlet.monkey_patch()  # noqa: E402  (before anything opens a socket)
+import eventlet  # noqa: E402
+
+eventlet.monkey_patch()  # before anything opens a socket
 
 import logging  # noqa: E402
 import sys  # noqa: E402

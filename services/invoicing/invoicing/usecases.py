@@ -42,9 +42,8 @@ def _note(session: Session, invoice: Invoice, what: str, actor: str = "") -> Non
 
 
 def _next_number(session: Session) -> str:
-    if session.get(Counter, "invoice") is None:
-        session.add(Counter(name="invoice", value=0))
-        session.flush()
+    """The next invoice number; the row lock serializes concurrent saves.
+    The counter row is created by the initial migration."""
     value = session.execute(update(Counter).where(Counter.name == "invoice")
                             .values(value=Counter.value + 1).returning(Counter.value)).scalar_one()
     return domain.invoice_number(value)

@@ -114,3 +114,10 @@ def test_void_emits_invoice_voided(invoicing):
     invoice = proxy.create_invoice(PAYLOAD, "st_1")
     assert proxy.void_invoice(invoice["id"], "st_1")["status"] == "void"
     assert [e["data"]["invoice_id"] for e in outbox(engine, "InvoiceVoided")] == [invoice["id"]]
+
+
+def test_concurrent_saves_get_distinct_consecutive_numbers(invoicing):
+    proxy, _, _ = invoicing
+    replies = [proxy.create_invoice.call_async(PAYLOAD, "st_1") for _ in range(8)]
+    numbers = sorted(reply.result()["number"] for reply in replies)
+    assert numbers == [f"INV-{n:06d}" for n in range(1, 9)]
