@@ -80,6 +80,32 @@ event("ClientRegistered", 1, "clients",
       {"client_id": "cl_1", "kind": "client"},
       consumed=False)
 
+event("ClientConverted", 1, "clients",
+      {"client_id": text(), "from_kind": one_of("inquiry"), "to_kind": one_of("client")},
+      {"client_id": "cl_1", "from_kind": "inquiry", "to_kind": "client"},
+      consumed=False)
+event("PortalInviteRequested", 1, "clients",
+      {"account_id": text(), "client_id": text(), "invited_by": text(),
+       "invited_by_name": text()},
+      {"account_id": "pa_1", "client_id": "cl_1", "invited_by": "st_1",
+       "invited_by_name": "Riley Front Desk"})
+event("PortalPasswordResetRequested", 1, "clients",
+      {"account_id": text()},
+      {"account_id": "pa_1"})
+event("StaffPasswordResetRequested", 1, "clients",
+      {"staff_id": text()},
+      {"staff_id": "st_1"})
+event("InsuranceAdded", 1, "clients",
+      {"client_id": text(), "policy_id": text(), "priority": one_of("primary", "secondary"),
+       "added_via": one_of("staff", "portal")},
+      {"client_id": "cl_1", "policy_id": "ins_1", "priority": "primary", "added_via": "staff"},
+      consumed=False)  # invoicing (claims, superbills) will consume it
+event("ContactChanged", 1, "clients",
+      {"client_id": text(), "contact_id": text(),
+       "change": one_of("added", "updated", "inactivated")},
+      {"client_id": "cl_1", "contact_id": "ct_1", "change": "added"},
+      consumed=False)
+
 # ---- invoicing ------------------------------------------------------------
 event("InvoiceSaved", 1, "invoicing",
       {"invoice_id": text(), "invoice_number": text(), "client_id": text(),
@@ -117,9 +143,12 @@ event("PaymentCaptured", 1, "payments",
       {**_PAYMENT_EXAMPLE, "method": "card", "card_brand": "visa", "card_last4": "4242",
        "captured_at": "2026-11-25T10:00:00.000000Z"})
 event("PaymentFailed", 1, "payments",
-      {**_PAYMENT, "failure_code": text(), "failure_message": text()},
+      {**_PAYMENT, "failure_code": text(), "failure_message": text(),
+       # who started it: a patient at the pay page already sees the decline;
+       # an autopay failure must be told by email
+       "initiated_by": one_of("patient", "staff", "autopay", required=False)},
       {**_PAYMENT_EXAMPLE, "failure_code": "card_declined",
-       "failure_message": "Your card was declined."})
+       "failure_message": "Your card was declined.", "initiated_by": "patient"})
 
 # ---- notifications --------------------------------------------------------
 _NOTICE = {"notification_id": text(), "kind": text(), "channel": one_of("email", "portal"),

@@ -47,3 +47,43 @@ if __name__ == "__main__":
     for name in sys.argv[1:]:
         upgrade(name)
         print(f"migrated {name}")
+
+
+def create_messaging_tables_v1() -> None:
+    """The outbox and processed_events tables as first shipped; every
+    service's initial migration calls this. A later change to them gets its
+    own function (v2), so old migrations keep meaning what they meant."""
+    import sqlalchemy as sa
+    from alembic import op
+
+    op.create_table(
+        "outbox",
+        sa.Column("seq", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("event_id", sa.String(length=36), nullable=False),
+        sa.Column("event_type", sa.String(length=80), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("envelope", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("sent_at", sa.DateTime(), nullable=True),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", sa.DateTime(), nullable=True),
+        sa.Column("last_error", sa.String(length=200), nullable=True),
+        sa.PrimaryKeyConstraint("seq"),
+        sa.UniqueConstraint("event_id"),
+    )
+    op.create_index("ix_outbox_sent_at", "outbox", ["sent_at"], unique=False)
+    op.create_table(
+        "processed_events",
+        sa.Column("event_id", sa.String(length=36), nullable=False),
+        sa.Column("handler", sa.String(length=120), nullable=False),
+        sa.Column("processed_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("event_id", "handler"),
+    )
+
+
+def drop_messaging_tables_v1() -> None:
+    from alembic import op
+
+    op.drop_table("processed_events")
+    op.drop_index("ix_outbox_sent_at", table_name="outbox")
+    op.drop_table("outbox")

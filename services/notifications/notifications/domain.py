@@ -1,5 +1,6 @@
-"""Rules that need no I/O: which message a fact becomes, its neutral subject,
-what the templates are given, and how addresses are masked for operators.
+"""Rules that need no I/O: the kinds of message, their neutral subjects,
+which ones a person may turn off, and how addresses are masked for operators.
+What the templates are given lives in `contexts.py`.
 
 Privacy rules (42 CFR Part 2 / HIPAA minimum necessary): a subject line and a
 From name never carry an amount, a service, a diagnosis or the clinic's own
@@ -9,28 +10,54 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import date, datetime, timezone
-from zoneinfo import ZoneInfo
-
-from servicekit.money import format_money
+from dataclasses import dataclass
 
 INVOICE_EMAIL = "invoice_sent"      # the invoice email with the pay link
-INVOICE_POSTED = "invoice_posted"   # the portal inbox message for a new invoice
+INVOICE_POSTED = "invoice_posted"   # the portal inbox message for a new invoice (not an email)
 PORTAL_NOTICE = "portal_notice"     # the neutral "you have a new message" email
 RECEIPT = "receipt"                 # the payment receipt email
+WELCOME = "welcome"                 # portal invitation with a set-password link
+PASSWORD_RESET = "password_reset"   # portal account password reset
+STAFF_PASSWORD_RESET = "staff_password_reset"
+PAYMENT_FAILED = "payment_failed"   # an autopay charge failed: action required
+CONSENT_REQUESTED = "consent_requested"
+PAYMENT_PLAN_REMINDER = "payment_plan_reminder"
+STATEMENT_READY = "statement_ready"
+ESTIMATE_READY = "estimate_ready"
+APPOINTMENT_REMINDER = "appointment_reminder"
 
 EMAIL_CHANNEL, PORTAL_CHANNEL = "email", "portal"
 DEFAULT_SENDER_NAME = "Billing Office"
-PORTAL_LOGIN_PATH = "/portal/login"
+REMINDERS = "reminders"             # the one switch a person has
 
-_SUBJECTS = {
-    INVOICE_EMAIL: "You have a new invoice from {sender}",
-    PORTAL_NOTICE: "You have a new message in your portal",
-    RECEIPT: "Your payment receipt",
+
+@dataclass(frozen=True)
+class Kind:
+    subject: str            # may use {sender}, the neutral sender name, and nothing else
+    template: str           # templates/<template>.html and .txt
+    reminder: bool = False  # a reminder the person may turn off; all else is transactional
+
+
+KINDS: dict[str, Kind] = {
+    INVOICE_EMAIL: Kind("You have a new invoice from {sender}", "invoice_sent"),
+    PORTAL_NOTICE: Kind("You have a new message in your portal", "portal_notice"),
+    RECEIPT: Kind("Your payment receipt", "receipt"),
+    WELCOME: Kind("Set up your portal account", "welcome"),
+    PASSWORD_RESET: Kind("Reset your password", "password_reset"),
+    STAFF_PASSWORD_RESET: Kind("Reset your password", "password_reset"),
+    PAYMENT_FAILED: Kind("Action required: your automatic payment did not go through",
+                         "payment_failed"),
+    CONSENT_REQUESTED: Kind("A document is waiting for your signature", "consent_requested"),
+    PAYMENT_PLAN_REMINDER: Kind("Upcoming payment reminder", "payment_plan_reminder",
+                                reminder=True),
+    STATEMENT_READY: Kind("Your statement is ready", "statement_ready", reminder=True),
+    ESTIMATE_READY: Kind("Your estimate is ready", "estimate_ready", reminder=True),
+    APPOINTMENT_REMINDER: Kind("Reminder: you have an upcoming appointment",
+                               "appointment_reminder", reminder=True),
 }
-_CARD_BRANDS = {"visa": "Visa", "mastercard": "Mastercard", "amex": "American Express",
-                "discover": "Discover", "diners": "Diners Club", "jcb": "JCB",
-                "unionpay": "UnionPay"}
+REMINDER_KINDS = tuple(name for name, kind in KINDS.items() if kind.reminder)
+TRANSACTIONAL_KINDS = tuple(name for name, kind in KINDS.items() if not kind.reminder)
+
 _EMAIL_IN_TEXT = re.compile(r"[^\s<>\"'(),;:]+@[^\s<>\"'(),;:]+")
 
 
@@ -38,6 +65,10 @@ class Undeliverable(Exception):
     """The notification can never go out as things stand (no address on file,
     client unknown). Recorded as failed; retrying would not help. The message
     is a reason safe to store: no names, addresses or amounts."""
+
+
+class PreferenceError(ValueError):
+    """A preference change that is not allowed; the message names it."""
 
 
 def new_id(prefix: str) -> str:
@@ -51,13 +82,46 @@ def email_kind_for_invoice(channel: str) -> str:
 
 
 def sender_name(org: dict) -> str:
-    """The neutral display name for From and subjects; one line, no quotes."""
+    """The neutral display name for From and subjects; one line, no quotes.
+    Never the clinic's name unless the clinic chose it as its sender name."""
     name = " ".join(str(org.get("email_sender_name") or "").split())
     return name.replace('"', "") or DEFAULT_SENDER_NAME
 
 
+def subject_for(kind: str, sender: str) -> str:
+    return KINDS[kind].subject.format(sender=sender)
+
+
 def subject(kind: str, org: dict) -> str:
-    return _SUBJECTS[kind].format(sender=sender_name(org))
+    return subject_for(kind, sender_name(org))
+
+
+def can_be_turned_off(kind: str) -> bool:
+    """Reminders go only while the person has them on; transactional mail
+    always goes."""
+    return KINDS[kind].reminder
+
+
+def preference_changes(changes) -> dict:
+    """Validate `set_preferences` input: `{"reminders": bool}`. Transactional
+    kinds (or "transactional") may be named only to keep them on."""
+    if not isinstance(changes, dict) or not changes:
+        raise PreferenceError('preferences must be an object such as {"reminders": false}')
+    accepted = {}
+    for name, value in changes.items():
+        if not isinstance(value, bool):
+            raise PreferenceError(f"{name} must be true or false")
+        if name == REMINDERS:
+            accepted[REMINDERS] = value
+        elif name == "transactional" or name in TRANSACTIONAL_KINDS:
+            if not value:
+                raise PreferenceError(
+                    f"{name} emails cannot be turned off: they are transactional")
+        elif name in REMINDER_KINDS:
+            raise PreferenceError(f"{name} is switched with {REMINDERS!r}, not on its own")
+        else:
+            raise PreferenceError(f"unknown preference {name!r}")
+    return accepted
 
 
 def mask_email(address: str | None) -> str:
@@ -75,72 +139,6 @@ def scrub(text: str, limit: int = 200) -> str:
     """An error text safe to store and log: addresses masked, one line, short."""
     masked = _EMAIL_IN_TEXT.sub(lambda m: mask_email(m.group(0)), str(text))
     return " ".join(masked.split())[:limit] or "unknown error"
-
-
-def join_url(base: str, path: str) -> str:
-    return base.rstrip("/") + "/" + path.lstrip("/")
-
-
-def long_date(day: date) -> str:
-    return f"{day:%B} {day.day}, {day.year}"
-
-
-def due_date(iso_day: str | None) -> str | None:
-    return long_date(date.fromisoformat(iso_day)) if iso_day else None
-
-
-def local_date(timestamp: str, tz_name: str) -> str:
-    """An envelope timestamp (`…Z`, UTC) as a date in the clinic's zone."""
-    moment = datetime.fromisoformat(timestamp.removesuffix("Z")).replace(tzinfo=timezone.utc)
-    return long_date(moment.astimezone(ZoneInfo(tz_name)).date())
-
-
-def payment_method(data: dict) -> str:
-    method, last4 = data["method"], data.get("card_last4")
-    if method == "card":
-        brand = data.get("card_brand")
-        label = _CARD_BRANDS.get(brand, brand.title()) if brand else "Card"
-    else:
-        label = {"us_bank_account": "Bank account", "check": "Check", "cash": "Cash"}[method]
-    return f"{label} ending in {last4}" if last4 and method in ("card", "us_bank_account") else label
-
-
-def clinic(org: dict) -> dict:
-    """What the templates show about the clinic (body only, never subjects)."""
-    return {"name": org.get("name") or sender_name(org), "logo_url": org.get("logo_url") or "",
-            "phone": org.get("phone") or "", "email": org.get("email") or "",
-            "address_lines": [line.strip() for line in (org.get("address") or "").splitlines()
-                              if line.strip()]}
-
-
-def _common(contact: dict, org: dict, public_url: str) -> dict:
-    return {"first_name": contact.get("first_name") or "there", "clinic": clinic(org),
-            "portal_url": join_url(public_url, PORTAL_LOGIN_PATH)}
-
-
-def invoice_email_context(contact: dict, org: dict, invoice: dict, link: dict,
-                          public_url: str) -> dict:
-    return {**_common(contact, org, public_url),
-            "invoice_number": invoice["number"],
-            "amount_due": format_money(invoice["balance"], invoice["currency"]),
-            "due_on": due_date(invoice.get("due_on")),
-            "pay_url": join_url(public_url, link["path"])}
-
-
-def portal_notice_context(contact: dict, org: dict, public_url: str) -> dict:
-    return _common(contact, org, public_url)
-
-
-def receipt_context(contact: dict, org: dict, invoice: dict, payment: dict,
-                    public_url: str, tz_name: str) -> dict:
-    """Only what the payment itself says: the invoice's balance may not yet
-    reflect this payment, so no balance is shown."""
-    amount = payment["amount"]
-    return {**_common(contact, org, public_url),
-            "invoice_number": invoice["number"],
-            "amount_paid": format_money(amount["amount"], amount["currency"]),
-            "method": payment_method(payment),
-            "paid_on": local_date(payment["captured_at"], tz_name)}
 
 
 def inbox_message_for_invoice(data: dict) -> dict:

@@ -4,7 +4,7 @@ hand-written fakes.
 
 One email is delivered in three steps, none of which holds a database
 transaction open across network I/O:
-1. gather (RPC) and render; nothing is written;
+1. gather (RPC) and render (`compose.py`); nothing is written;
 2. claim the delivery row (attempts + 1, a lease) and commit: the attempt is
    on record even if the send then fails, and a concurrent copy of the same
    event sees the lease and backs off;
@@ -13,7 +13,8 @@ transaction open across network I/O:
    event's `processed_events` row.
 A transient failure releases the lease, notes the error and raises, so the
 reliable handler retries later and finally dead-letters. A redelivered event
-finds its delivery final and sends nothing."""
+finds its delivery final and sends nothing. A reminder to a person who turned
+reminders off, and a decline the payer already saw, are recorded `skipped`."""
 from __future__ import annotations
 
 import logging
@@ -21,16 +22,15 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import eventlet
-from nameko.exceptions import RemoteError
 from sqlalchemy.orm import Session
 
 from servicekit.inbox import handle_once
 
-from notifications import domain, store
+from notifications import compose, domain, store
 from notifications.domain import Undeliverable
 from notifications.mailer import OutgoingEmail, PermanentMailError
-from notifications.render import render
 from notifications.settings import NotificationSettings
+from notifications.store import Notice
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,8 @@ class CollaboratorTimeout(Exception):
 @dataclass
 class Collaborators:
     db: Session
-    clients: Any       # get_contact, get_organization
+    clients: Any       # get_contact, get_account_contact, get_staff_contact,
+                       # get_organization, issue_password_link
     invoicing: Any     # get_invoice
     payments: Any      # issue_payment_link
     postman: Any       # send(OutgoingEmail, key) -> provider message id
@@ -57,32 +58,73 @@ def invoice_sent(c: Collaborators, envelope: dict, handler: str) -> None:
                             domain.inbox_message_for_invoice(data)):
             log.info("event %s: invoice %s posted to the portal inbox of %s",
                      envelope["id"], data["invoice_id"], data["client_id"])
-        deliver_email(c, envelope, handler, kind, lambda: _portal_notice(c, data))
+        deliver_email(c, envelope, handler, _for_client(envelope, kind),
+                      lambda: compose.portal_notice(c, envelope))
     else:
-        deliver_email(c, envelope, handler, kind, lambda: _invoice_email(c, envelope))
+        deliver_email(c, envelope, handler, _for_client(envelope, kind),
+                      lambda: compose.invoice_email(c, envelope))
 
 
 def payment_captured(c: Collaborators, envelope: dict, handler: str) -> None:
-    deliver_email(c, envelope, handler, domain.RECEIPT, lambda: _receipt(c, envelope["data"]))
+    deliver_email(c, envelope, handler, _for_client(envelope, domain.RECEIPT),
+                  lambda: compose.receipt(c, envelope))
 
 
-def deliver_email(c: Collaborators, envelope: dict, handler: str, kind: str,
-                  compose: Callable[[], OutgoingEmail]) -> None:
-    cause, client_id = envelope["id"], envelope["data"]["client_id"]
+def payment_failed(c: Collaborators, envelope: dict, handler: str) -> None:
+    """Only an autopay failure is emailed: a patient (or staff member) who
+    started the payment saw the decline on the page."""
+    notice = _for_client(envelope, domain.PAYMENT_FAILED)
+    if envelope["data"].get("initiated_by") != "autopay":
+        skip(c, envelope, handler, notice, "payer saw the decline")
+        return
+    deliver_email(c, envelope, handler, notice, lambda: compose.payment_failed(c, envelope))
+
+
+def portal_invite(c: Collaborators, envelope: dict, handler: str) -> None:
+    data = envelope["data"]
+    notice = Notice(envelope["id"], domain.WELCOME, data["account_id"], data["client_id"])
+    deliver_email(c, envelope, handler, notice, lambda: compose.welcome(c, envelope))
+
+
+def portal_password_reset(c: Collaborators, envelope: dict, handler: str) -> None:
+    notice = Notice(envelope["id"], domain.PASSWORD_RESET, envelope["data"]["account_id"])
+    deliver_email(c, envelope, handler, notice, lambda: compose.portal_password_reset(c, envelope))
+
+
+def staff_password_reset(c: Collaborators, envelope: dict, handler: str) -> None:
+    notice = Notice(envelope["id"], domain.STAFF_PASSWORD_RESET, envelope["data"]["staff_id"])
+    deliver_email(c, envelope, handler, notice, lambda: compose.staff_password_reset(c, envelope))
+
+
+def _for_client(envelope: dict, kind: str) -> Notice:
+    client_id = envelope["data"]["client_id"]
+    return Notice(envelope["id"], kind, client_id, client_id)
+
+
+# ---- the delivery machinery ----------------------------------------------
+
+def deliver_email(c: Collaborators, envelope: dict, handler: str, notice: Notice,
+                  compose_email: Callable[[], OutgoingEmail]) -> None:
+    """Send the email `compose_email` makes, at most once per (event, kind)."""
+    cause, kind = notice.cause_event_id, notice.kind
     if store.status_of(c.db, cause, kind) in store.FINAL:
-        log.info("event %s: %s already delivered or failed; nothing to do", cause, kind)
+        log.info("event %s: %s already delivered, failed or skipped; nothing to do", cause, kind)
+        return
+    if domain.can_be_turned_off(kind) and not store.preferences(c.db, notice.person_id).reminders:
+        skip(c, envelope, handler, notice, "reminders turned off")
         return
     try:
         with eventlet.Timeout(c.settings.rpc_timeout_seconds,
                               CollaboratorTimeout(f"no answer within {c.settings.rpc_timeout_seconds}s")):
-            email = compose()
+            email = compose_email()
     except Undeliverable as exc:
-        log.warning("event %s: %s for client %s cannot be delivered: %s", cause, kind, client_id, exc)
+        log.warning("event %s: %s for %s cannot be delivered: %s", cause, kind,
+                    notice.person_id, exc)
         handle_once(c.db, envelope, handler,
-                    lambda _: store.record_undeliverable(c.db, cause, kind, client_id, str(exc)))
+                    lambda _: store.record_undeliverable(c.db, notice, str(exc)))
         return
     try:
-        claim = store.claim(c.db, cause, kind, client_id, email.to, c.settings.lease_seconds)
+        claim = store.claim(c.db, notice, email.to, c.settings.lease_seconds)
     except store.AlreadyFinal:
         return
     try:
@@ -101,60 +143,10 @@ def deliver_email(c: Collaborators, envelope: dict, handler: str, kind: str,
     log.info("delivery %s (%s) sent for event %s, attempt %d", claim.id, kind, cause, claim.attempt)
 
 
-# ---- composing: gather by RPC, then render -------------------------------
-
-def _invoice_email(c: Collaborators, envelope: dict) -> OutgoingEmail:
-    data = envelope["data"]
-    contact = _contact(c, data["client_id"])
-    invoice = _invoice(c, data)
-    org = c.clients.get_organization()
-    link = c.payments.issue_payment_link(invoice_id=data["invoice_id"],
-                                         client_id=data["client_id"], request_key=envelope["id"])
-    context = domain.invoice_email_context(contact, org, invoice, link, c.settings.public_url)
-    return _email(domain.INVOICE_EMAIL, contact, org, context)
-
-
-def _portal_notice(c: Collaborators, data: dict) -> OutgoingEmail:
-    contact = _contact(c, data["client_id"])
-    org = c.clients.get_organization()
-    context = domain.portal_notice_context(contact, org, c.settings.public_url)
-    return _email(domain.PORTAL_NOTICE, contact, org, context)
-
-
-def _receipt(c: Collaborators, data: dict) -> OutgoingEmail:
-    contact = _contact(c, data["client_id"])
-    invoice = _invoice(c, data)
-    org = c.clients.get_organization()
-    context = domain.receipt_context(contact, org, invoice, data, c.settings.public_url,
-                                     c.settings.timezone)
-    return _email(domain.RECEIPT, contact, org, context)
-
-
-def _email(kind: str, contact: dict, org: dict, context: dict) -> OutgoingEmail:
-    text, html = render(kind, context)
-    return OutgoingEmail(to=contact["email"].strip(), subject=domain.subject(kind, org),
-                         text=text, html=html, sender_name=domain.sender_name(org),
-                         reply_to=org.get("email") or "")
-
-
-def _contact(c: Collaborators, client_id: str) -> dict:
-    contact = _fetch(c.clients.get_contact, client_id, missing="client not found")
-    if not (contact.get("email") or "").strip():
-        raise Undeliverable("no email address on file")
-    return contact
-
-
-def _invoice(c: Collaborators, data: dict) -> dict:
-    invoice = _fetch(c.invoicing.get_invoice, data["invoice_id"], missing="invoice not found")
-    if invoice.get("client_id") != data["client_id"]:
-        raise Undeliverable("invoice belongs to another client")  # never mail it to this one
-    return invoice
-
-
-def _fetch(method, *args, missing: str):
-    try:
-        return method(*args)
-    except RemoteError as exc:
-        if exc.exc_type == "NotFound":
-            raise Undeliverable(missing) from None
-        raise
+def skip(c: Collaborators, envelope: dict, handler: str, notice: Notice, reason: str) -> None:
+    """Deliberately send nothing, on record (status `skipped`), once."""
+    if store.status_of(c.db, notice.cause_event_id, notice.kind) in store.FINAL:
+        return
+    log.info("event %s: %s for %s skipped: %s", notice.cause_event_id, notice.kind,
+             notice.person_id, reason)
+    handle_once(c.db, envelope, handler, lambda _: store.record_skipped(c.db, notice, reason))

@@ -5,18 +5,22 @@ it to the backend chosen by MAIL_BACKEND:
 - `file` (default): an `.eml` file per message under MAIL_DIR (default
   `<var_dir>/mail/`), for a one-machine start;
 - `smtp`: stdlib smtplib over a real socket (SMTP_HOST, SMTP_PORT,
-  SMTP_USERNAME, SMTP_PASSWORD, SMTP_STARTTLS, SMTP_TIMEOUT_SECONDS).
+  SMTP_USERNAME, SMTP_PASSWORD, SMTP_STARTTLS, SMTP_CA_FILE,
+  SMTP_TIMEOUT_SECONDS). With STARTTLS on, the server's certificate is
+  verified (system CAs, or SMTP_CA_FILE) before AUTH; a login over plain
+  text is refused unless the server is on loopback;
+- `ses`: Amazon SES through boto3 (`ses.py`), `send_raw_email` with the
+  same MIME message (SES_REGION, SES_ENDPOINT_URL, SES_TIMEOUT_SECONDS;
+  credentials from boto3's usual chain: environment, shared files, role).
 
 A backend is any object with `send(message: EmailMessage) -> str | None`
-(the provider's message id, or None to use our Message-ID). An SES backend
-slots into `BACKENDS` later: `send_raw_email(RawMessage={"Data":
-message.as_bytes()})`, returning SES's MessageId, mapping throttling to
-TransientMailError and `MessageRejected` to PermanentMailError.
+(the provider's message id, or None to use our Message-ID).
 
-Errors: TransientMailError (server unreachable, 4xx, our own SMTP settings
-wrong) means "try again later"; PermanentMailError (5xx for this recipient
-or this message) means it will never go through. Error texts carry SMTP
-codes only, never addresses."""
+Errors: TransientMailError (server unreachable, 4xx, throttling, our own
+settings wrong) means "try again later"; PermanentMailError (5xx for this
+recipient or this message, SES rejecting this message) means it will never
+go through. Error texts carry SMTP codes or SES error codes only, never
+addresses or the server's reply text."""
 from __future__ import annotations
 
 import os
@@ -100,15 +104,20 @@ def _by_code(code: int, reply, what: str) -> MailError:
 
 class SmtpBackend:
     def __init__(self, host: str, port: int, username: str = "", password: str = "",
-                 starttls: bool = True, timeout: float = 30.0):
+                 starttls: bool = True, timeout: float = 30.0, ca_file: str = ""):
         self.host, self.port, self.timeout = host, port, timeout
         self.username, self.password, self.starttls = username, password, starttls
+        self.ca_file = ca_file
+
+    def tls_context(self) -> ssl.SSLContext:
+        """Certificate and host name verified: system CAs, or SMTP_CA_FILE."""
+        return ssl.create_default_context(cafile=self.ca_file or None)
 
     def send(self, message: EmailMessage) -> None:
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
                 if self.starttls:
-                    smtp.starttls(context=ssl.create_default_context())
+                    smtp.starttls(context=self.tls_context())  # no STARTTLS offered: refused
                 if self.username:
                     smtp.login(self.username, self.password)
                 smtp.send_message(message)
@@ -166,15 +175,30 @@ def _file_backend(get: Get) -> FileBackend:
     return FileBackend(Path(get("MAIL_DIR") or config.var_dir() / "mail"))
 
 
+_LOOPBACK = ("localhost", "127.0.0.1", "::1")
+
+
 def _smtp_backend(get: Get) -> SmtpBackend:
-    return SmtpBackend(host=str(get("SMTP_HOST", "localhost")), port=int(get("SMTP_PORT", 587)),
-                       username=str(get("SMTP_USERNAME") or ""),
-                       password=str(get("SMTP_PASSWORD") or ""),
-                       starttls=_flag(get("SMTP_STARTTLS", "1")),
-                       timeout=float(get("SMTP_TIMEOUT_SECONDS", 30)))
+    backend = SmtpBackend(host=str(get("SMTP_HOST", "localhost")),
+                          port=int(get("SMTP_PORT", 587)),
+                          username=str(get("SMTP_USERNAME") or ""),
+                          password=str(get("SMTP_PASSWORD") or ""),
+                          starttls=_flag(get("SMTP_STARTTLS", "1")),
+                          timeout=float(get("SMTP_TIMEOUT_SECONDS", 30)),
+                          ca_file=str(get("SMTP_CA_FILE") or ""))
+    if backend.username and not backend.starttls and backend.host not in _LOOPBACK:
+        raise ConfigError("SMTP_USERNAME is set but SMTP_STARTTLS is off: the password would "
+                          "cross the network in clear (allowed only for a loopback SMTP_HOST)")
+    return backend
 
 
-BACKENDS: dict[str, Callable[[Get], object]] = {"file": _file_backend, "smtp": _smtp_backend}
+def _ses_backend(get: Get):
+    from notifications.ses import backend_from_settings  # boto3 only when SES is chosen
+    return backend_from_settings(get)
+
+
+BACKENDS: dict[str, Callable[[Get], object]] = {
+    "file": _file_backend, "smtp": _smtp_backend, "ses": _ses_backend}
 
 
 class Postman:

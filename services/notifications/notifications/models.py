@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -14,7 +14,9 @@ class Base(DeclarativeBase):
 class Delivery(Base):
     """One notification to one person, caused by one event. (cause_event_id,
     kind) is unique: it is what makes a redelivered event send nothing new.
-    `claimed_until` is the lease of the worker sending it right now."""
+    `claimed_until` is the lease of the worker sending it right now.
+    `person_id` is who it is for (a client, portal account or staff id);
+    `client_id` the client it concerns, if any (none for a staff member)."""
     __tablename__ = "deliveries"
     __table_args__ = (UniqueConstraint("cause_event_id", "kind", name="uq_deliveries_cause_kind"),)
 
@@ -22,9 +24,10 @@ class Delivery(Base):
     cause_event_id: Mapped[str] = mapped_column(String(36))
     kind: Mapped[str] = mapped_column(String(40))
     channel: Mapped[str] = mapped_column(String(10))  # email | portal
-    client_id: Mapped[str] = mapped_column(String(40), index=True)
+    client_id: Mapped[str | None] = mapped_column(String(40), index=True, nullable=True)
+    person_id: Mapped[str | None] = mapped_column(String(40), index=True, nullable=True)
     recipient: Mapped[str] = mapped_column(String(254), default="")
-    status: Mapped[str] = mapped_column(String(10))  # queued | sent | failed
+    status: Mapped[str] = mapped_column(String(10))  # queued | sent | failed | skipped
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     provider_message_id: Mapped[str | None] = mapped_column(String(250), nullable=True)
     last_error: Mapped[str | None] = mapped_column(String(200), nullable=True)
@@ -48,3 +51,13 @@ class InboxMessage(Base):
     invoice_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     read_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class Preference(Base):
+    """What one person (a client or a portal account) wants to receive.
+    No row: the defaults (reminders on). Transactional mail has no switch."""
+    __tablename__ = "notification_preferences"
+
+    person_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    reminders: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)

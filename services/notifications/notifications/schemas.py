@@ -7,8 +7,10 @@ from servicekit.errors import InvalidInput
 
 from notifications import domain
 from notifications.models import Delivery, InboxMessage
+from notifications.store import Preferences
 
 MAX_LIMIT = 500
+MAX_ID = 40
 
 
 def limit(value) -> int:
@@ -17,10 +19,23 @@ def limit(value) -> int:
     return value
 
 
-def client_id(value) -> str:
+def identifier(name: str, value) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise InvalidInput("client_id is required")
+        raise InvalidInput(f"{name} is required")
+    if len(value.strip()) > MAX_ID:
+        raise InvalidInput(f"{name} is too long")
     return value.strip()
+
+
+def client_id(value) -> str:
+    return identifier("client_id", value)
+
+
+def preference_changes(value) -> dict:
+    try:
+        return domain.preference_changes(value)
+    except domain.PreferenceError as exc:
+        raise InvalidInput(str(exc)) from None
 
 
 def _when(moment):
@@ -29,7 +44,7 @@ def _when(moment):
 
 def delivery_out(row: Delivery) -> dict:
     return {"id": row.id, "cause_event_id": row.cause_event_id, "kind": row.kind,
-            "channel": row.channel, "client_id": row.client_id,
+            "channel": row.channel, "client_id": row.client_id, "person_id": row.person_id,
             "recipient": domain.mask_email(row.recipient), "status": row.status,
             "attempts": row.attempts, "provider_message_id": row.provider_message_id,
             "last_error": row.last_error, "created_at": _when(row.created_at),
@@ -40,3 +55,12 @@ def inbox_message_out(row: InboxMessage) -> dict:
     return {"id": row.id, "client_id": row.client_id, "kind": row.kind, "title": row.title,
             "body": row.body, "invoice_id": row.invoice_id, "created_at": _when(row.created_at),
             "read_at": _when(row.read_at)}
+
+
+def preferences_out(person_id: str, prefs: Preferences) -> dict:
+    """`reminder_kinds` follow the `reminders` switch; `always_sent` kinds
+    are transactional and have no switch."""
+    return {"person_id": person_id, "reminders": prefs.reminders,
+            "reminder_kinds": list(domain.REMINDER_KINDS),
+            "always_sent": list(domain.TRANSACTIONAL_KINDS),
+            "updated_at": _when(prefs.updated_at)}

@@ -1,11 +1,12 @@
-"""Notifications service: turns facts (an invoice sent, a payment captured)
-into emails and portal inbox messages, and keeps the delivery log."""
+"""Notifications service: turns facts (an invoice sent, a payment captured or
+failed, a portal invitation, a password reset) into emails and portal inbox
+messages, and keeps the delivery log and people's preferences."""
 from __future__ import annotations
 
 from nameko.rpc import RpcProxy, rpc
 
 from servicekit.db import Database
-from servicekit.errors import EXPECTED
+from servicekit.errors import EXPECTED, NotFound
 from servicekit.events import handles
 from servicekit.outbox import OutboxRelay
 
@@ -34,6 +35,25 @@ class NotificationsService:
     def on_payment_captured(self, envelope):
         handlers.payment_captured(self._collaborators(), envelope, f"{SOURCE}.on_payment_captured")
 
+    @handles("payments", "PaymentFailed")
+    def on_payment_failed(self, envelope):
+        handlers.payment_failed(self._collaborators(), envelope, f"{SOURCE}.on_payment_failed")
+
+    @handles("clients", "PortalInviteRequested")
+    def on_portal_invite_requested(self, envelope):
+        handlers.portal_invite(self._collaborators(), envelope,
+                               f"{SOURCE}.on_portal_invite_requested")
+
+    @handles("clients", "PortalPasswordResetRequested")
+    def on_portal_password_reset_requested(self, envelope):
+        handlers.portal_password_reset(self._collaborators(), envelope,
+                                       f"{SOURCE}.on_portal_password_reset_requested")
+
+    @handles("clients", "StaffPasswordResetRequested")
+    def on_staff_password_reset_requested(self, envelope):
+        handlers.staff_password_reset(self._collaborators(), envelope,
+                                      f"{SOURCE}.on_staff_password_reset_requested")
+
     @rpc(expected_exceptions=EXPECTED)
     def list_deliveries(self, limit=50):
         """Newest first, for operators: no bodies, recipients masked."""
@@ -44,7 +64,30 @@ class NotificationsService:
     def list_inbox(self, client_id):
         """A client's portal inbox, newest first."""
         return [schemas.inbox_message_out(row)
-                for row in store.inbox_for(self.db, schemas.client_id(client_id))]
+                for row in store.inbox_for(self.db, schemas.identifier("client_id", client_id))]
+
+    @rpc(expected_exceptions=EXPECTED)
+    def mark_inbox_read(self, client_id, message_id):
+        """Mark one of the client's inbox messages read (the first read time stays)."""
+        row = store.mark_read(self.db, schemas.identifier("client_id", client_id),
+                              schemas.identifier("message_id", message_id))
+        if row is None:
+            raise NotFound("message not found")
+        return schemas.inbox_message_out(row)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_preferences(self, person_id):
+        """A client's or portal account's email preferences."""
+        person_id = schemas.identifier("person_id", person_id)
+        return schemas.preferences_out(person_id, store.preferences(self.db, person_id))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def set_preferences(self, person_id, preferences):
+        """`{"reminders": bool}`; transactional mail cannot be turned off."""
+        person_id = schemas.identifier("person_id", person_id)
+        changes = schemas.preference_changes(preferences)
+        return schemas.preferences_out(person_id,
+                                       store.save_preferences(self.db, person_id, changes))
 
     def _collaborators(self) -> handlers.Collaborators:
         return handlers.Collaborators(db=self.db, clients=self.clients, invoicing=self.invoicing,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+from datetime import datetime, timedelta, timezone
 
 import contracts
 from nameko.exceptions import RemoteError
@@ -16,6 +17,8 @@ ORGANIZATION = {
     "name": "Cedar Ridge Recovery", "phone": "555-0100", "email": "office@cedar.test",
     "address": "1 Main Street\nSpringfield, IL 62701", "logo_url": "https://cdn.test/logo.png",
     "email_sender_name": "Patient Billing Office",
+    "welcome_message": "We look forward to working with you.\nCall us with any question.",
+    "has_handbook": True,
     "locations": [{"id": "loc_1", "name": "Cedar Ridge Opioid Treatment Program",
                    "address": "", "phone": ""}],
 }
@@ -27,6 +30,18 @@ CONTACTS = {
     "cl_noemail": {"client_id": "cl_noemail", "name": "Nobody Home", "first_name": "Nobody",
                    "email": ""},
 }
+ACCOUNTS = {  # clients.get_account_contact
+    "pa_1": {"email": "alice@demo.test", "name": "Alice Doe", "first_name": "Alice",
+             "username": "alice.doe"},
+    "pa_html": {"email": "al@demo.test", "name": "<script>alert(1)</script> Doe",
+                "first_name": "<script>alert(1)</script>", "username": "al<b>"},
+    "pa_noemail": {"email": "", "name": "Nobody Home", "first_name": "Nobody",
+                   "username": "nobody"},
+}
+STAFF = {  # clients.get_staff_contact
+    "st_1": {"email": "riley@cedar.test", "name": "Riley Front Desk", "first_name": "Riley"},
+}
+LINK_LIFETIMES = {"welcome": timedelta(hours=72), "reset": timedelta(hours=1)}
 INVOICES = {
     "inv_1": {"id": "inv_1", "number": "INV-000123", "client_id": "cl_1", "status": "sent",
               "currency": "usd", "total": 1234567, "balance": 1234567, "due_on": "2026-12-09",
@@ -45,12 +60,42 @@ class World:
         self.organization = copy.deepcopy(ORGANIZATION)
         self.contacts = copy.deepcopy(CONTACTS)
         self.invoices = copy.deepcopy(INVOICES)
+        self.accounts = copy.deepcopy(ACCOUNTS)
+        self.staff = copy.deepcopy(STAFF)
         self.links: dict[str, dict] = {}
+        self.password_links: dict[str, dict] = {}
+        self.password_link_calls: list[dict] = []
 
     def contact(self, client_id):
         if client_id not in self.contacts:
             raise NotFound(f"client {client_id} not found")
         return dict(self.contacts[client_id])
+
+    def account(self, account_id):
+        if account_id not in self.accounts:
+            raise NotFound(f"portal account {account_id} not found")
+        return dict(self.accounts[account_id])
+
+    def staff_member(self, staff_id):
+        if staff_id not in self.staff:
+            raise NotFound(f"staff member {staff_id} not found")
+        return dict(self.staff[staff_id])
+
+    def password_link(self, kind, subject_id, purpose, request_key):
+        """Idempotent by request_key, like the real one: a single-use token
+        for /<kind>/set-password/<token>."""
+        self.password_link_calls.append({"kind": kind, "subject_id": subject_id,
+                                         "purpose": purpose, "request_key": request_key})
+        known = self.accounts if kind == "portal" else self.staff
+        if subject_id not in known:
+            raise NotFound(f"{kind} {subject_id} not found")
+        if request_key not in self.password_links:
+            token = hashlib.sha256(f"pw:{request_key}".encode()).hexdigest()[:40]
+            expires = datetime.now(timezone.utc) + LINK_LIFETIMES[purpose]
+            self.password_links[request_key] = {
+                "path": f"/{kind}/set-password/{token}",
+                "expires_at": expires.strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
+        return dict(self.password_links[request_key])
 
     def invoice(self, invoice_id):
         if invoice_id not in self.invoices:
@@ -79,8 +124,17 @@ class Clients:
     def get_contact(self, client_id):
         return _remote(lambda: self.world.contact(client_id))
 
+    def get_account_contact(self, account_id):
+        return _remote(lambda: self.world.account(account_id))
+
+    def get_staff_contact(self, staff_id):
+        return _remote(lambda: self.world.staff_member(staff_id))
+
     def get_organization(self):
         return copy.deepcopy(self.world.organization)
+
+    def issue_password_link(self, kind, subject_id, purpose, request_key):
+        return _remote(lambda: self.world.password_link(kind, subject_id, purpose, request_key))
 
 
 class Invoicing:
@@ -112,9 +166,21 @@ class ClientsStandIn:
     def get_contact(self, client_id):
         return CURRENT["world"].contact(client_id)
 
+    @rpc(expected_exceptions=EXPECTED)
+    def get_account_contact(self, account_id):
+        return CURRENT["world"].account(account_id)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_staff_contact(self, staff_id):
+        return CURRENT["world"].staff_member(staff_id)
+
     @rpc
     def get_organization(self):
         return CURRENT["world"].organization
+
+    @rpc(expected_exceptions=EXPECTED)
+    def issue_password_link(self, kind, subject_id, purpose, request_key):
+        return CURRENT["world"].password_link(kind, subject_id, purpose, request_key)
 
 
 class InvoicingStandIn:
@@ -148,3 +214,27 @@ def payment_captured(invoice_id="inv_1", client_id="cl_1", **extra) -> dict:
             "captured_at": "2026-11-25T10:00:00.000000Z", **extra}
     return contracts.make_envelope("payments", "PaymentCaptured",
                                    {k: v for k, v in data.items() if v is not None}, 1)
+
+
+def payment_failed(initiated_by="autopay", invoice_id="inv_1", client_id="cl_1") -> dict:
+    data = {"payment_id": "pay_2", "invoice_id": invoice_id, "client_id": client_id,
+            "amount": {"amount": 12500, "currency": "usd"}, "failure_code": "card_declined",
+            "failure_message": "Your card was declined.", "initiated_by": initiated_by}
+    return contracts.make_envelope("payments", "PaymentFailed",
+                                   {k: v for k, v in data.items() if v is not None}, 1)
+
+
+def portal_invite(account_id="pa_1", client_id="cl_1") -> dict:
+    return contracts.make_envelope("clients", "PortalInviteRequested", {
+        "account_id": account_id, "client_id": client_id, "invited_by": "st_1",
+        "invited_by_name": "Riley Front Desk"}, 1)
+
+
+def portal_password_reset(account_id="pa_1") -> dict:
+    return contracts.make_envelope("clients", "PortalPasswordResetRequested",
+                                   {"account_id": account_id}, 1)
+
+
+def staff_password_reset(staff_id="st_1") -> dict:
+    return contracts.make_envelope("clients", "StaffPasswordResetRequested",
+                                   {"staff_id": staff_id}, 1)

@@ -6,7 +6,7 @@ import email.policy
 
 import pytest
 
-from notifications import domain
+from notifications import contexts, domain
 from notifications.mailer import OutgoingEmail, PermanentMailError, build_message
 from notifications.render import render
 
@@ -54,17 +54,17 @@ def test_sender_name_is_neutral_one_line_and_never_empty():
     ({"method": "check", "card_last4": "1111"}, "Check"),
     ({"method": "cash"}, "Cash")])
 def test_payment_method(payment, label):
-    assert domain.payment_method(payment) == label
+    assert contexts.payment_method(payment) == label
 
 
 def test_local_date_uses_the_clinic_zone():
-    assert domain.local_date("2026-11-25T03:00:00.000000Z", "UTC") == "November 25, 2026"
-    assert domain.local_date("2026-11-25T03:00:00.000000Z", "America/Chicago") == \
+    assert contexts.local_date("2026-11-25T03:00:00.000000Z", "UTC") == "November 25, 2026"
+    assert contexts.local_date("2026-11-25T03:00:00.000000Z", "America/Chicago") == \
         "November 24, 2026"
 
 
 def test_invoice_email_has_links_amount_and_no_line_items():
-    context = domain.invoice_email_context(ALICE, ORG, INVOICE, LINK, "http://portal.test/")
+    context = contexts.invoice_email_context(ALICE, ORG, INVOICE, LINK, "http://portal.test/")
     text, html = render(domain.INVOICE_EMAIL, context)
     for body in (text, html):
         assert "Hello Alice" in body
@@ -80,7 +80,7 @@ def test_invoice_email_has_links_amount_and_no_line_items():
 
 def test_html_is_autoescaped_and_text_is_not():
     contact = fakes.CONTACTS["cl_html"]
-    context = domain.invoice_email_context(contact, ORG, fakes.INVOICES["inv_html"], LINK,
+    context = contexts.invoice_email_context(contact, ORG, fakes.INVOICES["inv_html"], LINK,
                                            "http://portal.test")
     text, html = render(domain.INVOICE_EMAIL, context)
     assert "Hello &lt;b&gt;Al&lt;/b&gt;" in html and "<b>Al</b>" not in html
@@ -90,7 +90,7 @@ def test_html_is_autoescaped_and_text_is_not():
 
 def test_receipt_shows_what_was_paid_and_no_balance():
     payment = fakes.payment_captured()["data"]
-    context = domain.receipt_context(ALICE, ORG, INVOICE, payment, "http://portal.test", "UTC")
+    context = contexts.receipt_context(ALICE, ORG, INVOICE, payment, "http://portal.test", "UTC")
     text, html = render(domain.RECEIPT, context)
     for body in (text, html):
         assert "$45.50" in body and "INV-000123" in body and "Visa ending in 4242" in body
@@ -100,7 +100,7 @@ def test_receipt_shows_what_was_paid_and_no_balance():
 
 def test_portal_notice_says_nothing_about_the_invoice():
     text, html = render(domain.PORTAL_NOTICE,
-                        domain.portal_notice_context(ALICE, ORG, "http://portal.test"))
+                        contexts.portal_notice_context(ALICE, ORG, "http://portal.test"))
     for body in (text, html):
         assert "new message in your portal" in body
         assert "http://portal.test/portal/login" in body

@@ -210,3 +210,41 @@ def test_file_backend_writes_private_eml_files(tmp_path, session, world):
     assert path.stat().st_mode & 0o777 == 0o600
     assert b"Your payment receipt" in path.read_bytes()
     assert deliveries(session)[0].status == "sent"
+
+
+# ---- PaymentFailed ----------------------------------------------------------
+
+def test_notifications_payment_failed_by_the_patient_sends_nothing(session, world, smtp_capture,
+                                                                   outbox_events):
+    worker = make_worker(session, world, smtp_postman(smtp_capture.port))
+    for initiated_by in ("patient", "staff", None):  # they saw the decline on the page
+        envelope = fakes.payment_failed(initiated_by=initiated_by)
+        worker.on_payment_failed(envelope)
+        worker.on_payment_failed(envelope)
+    rows = deliveries(session)
+    assert [(r.kind, r.status, r.attempts, r.last_error) for r in rows] == \
+        [("payment_failed", "skipped", 0, "payer saw the decline")] * 3
+    assert outbox_events(session) == []
+    assert len(session.execute(select(processed_events)).all()) == 3
+    assert smtp_capture.messages() == []
+
+
+def test_notifications_payment_failed_by_autopay_asks_for_a_new_card(session, world,
+                                                                     smtp_capture, outbox_events):
+    worker = make_worker(session, world, smtp_postman(smtp_capture.port))
+    envelope = fakes.payment_failed(initiated_by="autopay")
+    worker.on_payment_failed(envelope)
+    worker.on_payment_failed(envelope)  # redelivered: still one email
+
+    [message] = smtp_capture.wait_for(1, to="alice@demo.test")
+    assert len(smtp_capture.messages()) == 1
+    assert message["Subject"] == "Action required: your automatic payment did not go through"
+    text = message.get_body(("plain",)).get_content()
+    assert "Amount: $125.00" in text and "Invoice: INV-000123" in text
+    assert "Reason: Your card was declined." in text
+    assert "Update your card in the portal:\nhttp://portal.test/portal/login" in \
+        text.replace("\r\n", "\n")
+    assert "Methadone" not in text
+    [row] = deliveries(session)
+    assert (row.kind, row.status) == ("payment_failed", "sent")
+    assert [e["type"] for e in outbox_events(session)] == ["NotificationDelivered"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from kombu import Connection
+from nameko.exceptions import RemoteError
 from nameko.standalone.events import event_dispatcher
 from nameko.standalone.rpc import ServiceRpcProxy
 from nameko.testing.services import entrypoint_waiter
@@ -47,8 +48,14 @@ def publish(config, envelope):
 
 
 def test_subscriptions_are_what_the_topology_declares():
-    assert [s.queue_name for s in subscriptions([NotificationsService])] == [
-        QUEUE, "evt-payments-PaymentCaptured--notifications.on_payment_captured"]
+    assert sorted(s.queue_name for s in subscriptions([NotificationsService])) == sorted([
+        QUEUE, "evt-payments-PaymentCaptured--notifications.on_payment_captured",
+        "evt-payments-PaymentFailed--notifications.on_payment_failed",
+        "evt-clients-PortalInviteRequested--notifications.on_portal_invite_requested",
+        "evt-clients-PortalPasswordResetRequested--"
+        "notifications.on_portal_password_reset_requested",
+        "evt-clients-StaffPasswordResetRequested--"
+        "notifications.on_staff_password_reset_requested"])
 
 
 def test_invoice_email_over_smtp_once_per_event(config, start, smtp_capture, world):
@@ -120,3 +127,35 @@ def test_no_email_on_file_is_a_recorded_failure_not_an_error(config, start, smtp
                               ).scalars().all()
     assert wait_until(published, timeout=10, what="the relay") == ["NotificationFailed"]
     assert smtp_capture.messages() == []
+
+
+def test_welcome_email_on_the_broker_once_per_event(config, start, smtp_capture, world):
+    container = start(config)
+    envelope = fakes.portal_invite()
+    for _ in range(2):
+        with entrypoint_waiter(container, "on_portal_invite_requested"):
+            publish(config, envelope)
+    [message] = smtp_capture.wait_for(1, to="alice@demo.test")
+    assert len(smtp_capture.messages()) == 1
+    assert message["Subject"] == "Set up your portal account"
+    path = world.password_links[envelope["id"]]["path"]
+    assert f"http://portal.test{path}" in message.get_body(("plain",)).get_content()
+    assert len(world.password_link_calls) == 1
+
+
+def test_payment_failed_on_the_broker(config, start, smtp_capture):
+    container = start(config)
+    for initiated_by in ("patient", "autopay"):
+        with entrypoint_waiter(container, "on_payment_failed"):
+            publish(config, fakes.payment_failed(initiated_by=initiated_by))
+    [message] = smtp_capture.wait_for(1, to="alice@demo.test")
+    assert message["Subject"] == "Action required: your automatic payment did not go through"
+    with ServiceRpcProxy("notifications", config) as notifications:
+        statuses = sorted(d["status"] for d in notifications.list_deliveries())
+        assert statuses == ["sent", "skipped"]
+        notifications.set_preferences("pa_1", {"reminders": False})
+        assert notifications.get_preferences("pa_1")["reminders"] is False
+        with pytest.raises(RemoteError) as refused:
+            notifications.set_preferences("pa_1", {"receipt": False})
+    assert refused.value.exc_type == "InvalidInput" and "receipt" in refused.value.value
+    assert len(smtp_capture.messages()) == 1

@@ -90,7 +90,8 @@ def move(session: Session, payment: Payment, status: str, *, intent: str | None 
     elif status == "failed":
         payment.failure_code, payment.failure_message = failure_code, failure_message
         record_event(session, SOURCE, "PaymentFailed", {
-            **facts, "failure_code": failure_code, "failure_message": failure_message})
+            **facts, "failure_code": failure_code, "failure_message": failure_message,
+            "initiated_by": "patient"})
     return True
 
 

@@ -1,0 +1,135 @@
+"""Composing one email: gather what it needs from the other services by RPC,
+build its context and render it. Nothing is written here. A fact that makes
+the message impossible (no address, unknown person, an invoice of somebody
+else) raises `Undeliverable`; anything else (a service down) propagates and
+the event is retried. `c` is a `handlers.Collaborators`."""
+from __future__ import annotations
+
+from nameko.exceptions import RemoteError
+
+from notifications import contexts, domain
+from notifications.domain import Undeliverable
+from notifications.mailer import OutgoingEmail
+from notifications.render import render_message
+
+# what a collaborator's expected error means for the message it was asked for
+_REFUSALS = ("NotFound", "Gone", "Conflict", "Forbidden", "InvalidInput")
+
+
+def invoice_email(c, envelope: dict) -> OutgoingEmail:
+    data = envelope["data"]
+    contact = client_contact(c, data["client_id"])
+    invoice = client_invoice(c, data)
+    org = c.clients.get_organization()
+    link = c.payments.issue_payment_link(invoice_id=data["invoice_id"],
+                                         client_id=data["client_id"], request_key=envelope["id"])
+    context = contexts.invoice_email_context(contact, org, invoice, link, c.settings.public_url)
+    return email(domain.INVOICE_EMAIL, contact, org, context)
+
+
+def portal_notice(c, envelope: dict) -> OutgoingEmail:
+    contact = client_contact(c, envelope["data"]["client_id"])
+    org = c.clients.get_organization()
+    context = contexts.portal_notice_context(contact, org, c.settings.public_url)
+    return email(domain.PORTAL_NOTICE, contact, org, context)
+
+
+def receipt(c, envelope: dict) -> OutgoingEmail:
+    data = envelope["data"]
+    contact = client_contact(c, data["client_id"])
+    invoice = client_invoice(c, data)
+    org = c.clients.get_organization()
+    context = contexts.receipt_context(contact, org, invoice, data, c.settings.public_url,
+                                       c.settings.timezone)
+    return email(domain.RECEIPT, contact, org, context)
+
+
+def payment_failed(c, envelope: dict) -> OutgoingEmail:
+    data = envelope["data"]
+    contact = client_contact(c, data["client_id"])
+    invoice = client_invoice(c, data)
+    org = c.clients.get_organization()
+    context = contexts.payment_failed_context(contact, org, invoice, data, c.settings.public_url)
+    return email(domain.PAYMENT_FAILED, contact, org, context)
+
+
+def welcome(c, envelope: dict) -> OutgoingEmail:
+    data = envelope["data"]
+    account = with_email(fetch(c.clients.get_account_contact, data["account_id"],
+                               missing="portal account not found"))
+    org = c.clients.get_organization()
+    link = password_link(c, envelope, "portal", data["account_id"], "welcome")
+    context = contexts.welcome_context(account, org, data["invited_by_name"], link,
+                                       envelope["occurred_at"], c.settings.public_url,
+                                       c.settings.timezone)
+    return email(domain.WELCOME, account, org, context)
+
+
+def portal_password_reset(c, envelope: dict) -> OutgoingEmail:
+    account_id = envelope["data"]["account_id"]
+    account = with_email(fetch(c.clients.get_account_contact, account_id,
+                               missing="portal account not found"))
+    org = c.clients.get_organization()
+    link = password_link(c, envelope, "portal", account_id, "reset")
+    context = contexts.password_reset_context(account, org, link, envelope["occurred_at"],
+                                              c.settings.public_url, c.settings.timezone)
+    return email(domain.PASSWORD_RESET, account, org, context)
+
+
+def staff_password_reset(c, envelope: dict) -> OutgoingEmail:
+    staff_id = envelope["data"]["staff_id"]
+    staff = with_email(fetch(c.clients.get_staff_contact, staff_id,
+                             missing="staff member not found"))
+    org = c.clients.get_organization()
+    link = password_link(c, envelope, "staff", staff_id, "reset")
+    context = contexts.password_reset_context(staff, org, link, envelope["occurred_at"],
+                                              c.settings.public_url, c.settings.timezone,
+                                              staff=True)
+    return email(domain.STAFF_PASSWORD_RESET, staff, org, context)
+
+
+# ---- pieces ---------------------------------------------------------------
+
+def email(kind: str, person: dict, org: dict, context: dict) -> OutgoingEmail:
+    rendered = render_message(kind, context)
+    return OutgoingEmail(to=person["email"].strip(), subject=rendered.subject,
+                         text=rendered.text, html=rendered.html,
+                         sender_name=domain.sender_name(org), reply_to=org.get("email") or "")
+
+
+def password_link(c, envelope: dict, kind: str, subject_id: str, purpose: str) -> dict:
+    """A single-use set-password link from clients, idempotent by event id
+    (a retried event gets the same link, not a second one)."""
+    try:
+        return c.clients.issue_password_link(kind=kind, subject_id=subject_id, purpose=purpose,
+                                             request_key=envelope["id"])
+    except RemoteError as exc:
+        if exc.exc_type in _REFUSALS:
+            raise Undeliverable(f"password link refused: {exc.exc_type}") from None
+        raise
+
+
+def client_contact(c, client_id: str) -> dict:
+    return with_email(fetch(c.clients.get_contact, client_id, missing="client not found"))
+
+
+def with_email(person: dict) -> dict:
+    if not (person.get("email") or "").strip():
+        raise Undeliverable("no email address on file")
+    return person
+
+
+def client_invoice(c, data: dict) -> dict:
+    invoice = fetch(c.invoicing.get_invoice, data["invoice_id"], missing="invoice not found")
+    if invoice.get("client_id") != data["client_id"]:
+        raise Undeliverable("invoice belongs to another client")  # never mail it to this one
+    return invoice
+
+
+def fetch(method, *args, missing: str):
+    try:
+        return method(*args)
+    except RemoteError as exc:
+        if exc.exc_type == "NotFound":
+            raise Undeliverable(missing) from None
+        raise

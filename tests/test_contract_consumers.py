@@ -1,0 +1,24 @@
+"""The contracts say which events have consumers; the services' handlers must
+agree, or the relay would hold back events nobody reads (or publish events
+without `mandatory` that somebody needs)."""
+import sys
+from pathlib import Path
+
+import contracts
+from servicekit.topology import load, subscriptions
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "deploy" / "local"))
+from stack import SERVICES  # noqa: E402
+
+
+def test_consumed_flags_match_the_handlers():
+    handled = {(s.source, s.event_type) for s in subscriptions([load(p) for p in SERVICES.values()])}
+    for (event_type, version), schema in contracts.EVENTS.items():
+        assert schema.consumed == ((schema.source, event_type) in handled), \
+            f"{event_type} v{version}: consumed={schema.consumed} but handlers say otherwise"
+
+
+def test_every_handler_listens_to_a_contracted_event():
+    for sub in subscriptions([load(p) for p in SERVICES.values()]):
+        schema = contracts.schema_for(sub.event_type, contracts.latest_version(sub.event_type))
+        assert schema.source == sub.source, sub
