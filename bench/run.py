@@ -93,7 +93,7 @@ def floor_postgres(url: str, count: int) -> float:
 
 def invoice_phase(cairn_url: str, mail: SmtpCapture, count: int, concurrency: int):
     staff = Browser(cairn_url)
-    staff.post("/staff/login", data=STAFF_LOGIN)
+    staff.sign_in("staff", STAFF_LOGIN["login"], STAFF_LOGIN["password"])
     csrf = staff.csrf(f"/staff/clients/{CLIENTS[0]}/invoices/new")
 
     def one(n: int):

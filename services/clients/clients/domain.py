@@ -1,30 +1,153 @@
-"""Rules for people and access that need no I/O."""
+"""Rules for people and access that need no I/O: profile kinds, who may do
+what, lockout, session lifetimes, signed tokens."""
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
+# ---- profiles ----------------------------------------------------------------
+KINDS = ("client", "inquiry", "account")
+RELATIONSHIPS = ("self", "guardian", "responsible_party")
+MAY_RECEIVE = ("billing", "billing_and_clinical")
+SUBSCRIBER_RELATIONSHIPS = ("self", "spouse", "child", "other")
+PRIORITIES = ("primary", "secondary")
+ACCOUNT_KINDS = ("staff", "portal")
+LINK_PURPOSES = ("welcome", "reset")
 
-_hasher = PasswordHasher()  # argon2id with the library's current defaults
+
+class RuleBroken(ValueError):
+    pass
+
+
+def check_conversion(kind: str) -> None:
+    if kind != "inquiry":
+        raise RuleBroken(f"only an inquiry can be converted to a client (this is a {kind})")
+
+
+def check_release(may_receive: str, start: date | None, end: date | None) -> None:
+    """A release of clinical information needs its period, end on or after start."""
+    if may_receive == "billing_and_clinical" and (start is None or end is None):
+        raise RuleBroken("roi_start and roi_end are required when the contact may receive "
+                         "clinical information")
+    if start and end and end < start:
+        raise RuleBroken("roi_end must be on or after roi_start")
+
+
+def check_coverage(effective_on: date, end_on: date | None) -> None:
+    if end_on is not None and end_on < effective_on:
+        raise RuleBroken("end_on must be on or after effective_on")
+
+
+# ---- roles and permissions ---------------------------------------------------
 STAFF_ROLES = ("front_desk", "biller", "clinician", "administrator")
+ALL_PERMISSIONS = frozenset({
+    "clients.read", "clients.write", "contacts.write", "insurance.write", "portal.invite",
+    "billing.read", "billing.write", "org.admin", "staff.admin", "audit.read"})
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "front_desk": frozenset({"clients.read", "clients.write", "contacts.write", "insurance.write",
+                             "portal.invite", "billing.read", "billing.write"}),
+    "biller": frozenset({"clients.read", "insurance.write", "billing.read", "billing.write"}),
+    "clinician": frozenset({"clients.read", "contacts.write"}),
+    "administrator": ALL_PERMISSIONS,
+}
+# What a portal account may do, and only for the client it is acting for.
+PORTAL_PERMISSIONS = frozenset({"clients.read", "contacts.write", "insurance.write"})
+
+
+def permissions_for(role: str) -> frozenset[str]:
+    return PERMISSIONS.get(role, frozenset())
+
+
+def staff_may(role: str, permission: str, active: bool = True) -> bool:
+    return active and permission in permissions_for(role)
+
+
+def portal_may(permission: str, acting_for: str | None, client_id: str | None,
+               linked: bool) -> bool:
+    return (permission in PORTAL_PERMISSIONS and client_id is not None
+            and acting_for == client_id and linked)
+
+
+# ---- lockout -----------------------------------------------------------------
+def is_locked(locked_until: datetime | None, now: datetime) -> bool:
+    return locked_until is not None and locked_until > now
+
+
+def after_failure(failed: int, threshold: int, now: datetime,
+                  minutes: int) -> tuple[int, datetime | None]:
+    """(new consecutive-failure count, locked until or None). Reaching the
+    threshold locks the account and starts the count again."""
+    failed += 1
+    if failed >= threshold:
+        return 0, now + timedelta(minutes=minutes)
+    return failed, None
+
+
+# ---- sessions ----------------------------------------------------------------
+@dataclass(frozen=True)
+class SessionTimes:
+    idle: timedelta
+    maximum: timedelta
+
+    def expired(self, last_seen: datetime, expires_at: datetime, now: datetime) -> bool:
+        return now >= expires_at or now >= last_seen + self.idle
+
+    def idle_expires_at(self, last_seen: datetime, expires_at: datetime) -> datetime:
+        return min(last_seen + self.idle, expires_at)
 
 
 def new_id(prefix: str) -> str:
     return f"{prefix}_{secrets.token_hex(8)}"
 
 
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
 
 
-def password_matches(password_hash: str, password: str) -> bool:
-    try:
-        return _hasher.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
+def token_digest(token: str) -> str:
+    """What is stored for a session token: its SHA-256, never the token."""
+    return hashlib.sha256(str(token).encode()).hexdigest()
 
 
-# A real hash of a random secret, verified when the account does not exist so
-# a wrong email and a wrong password take the same time.
-DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+# ---- signed tokens -----------------------------------------------------------
+def _mac(value: str, secret: str, purpose: str) -> str:
+    digest = hmac.new(secret.encode(), f"{purpose}:{value}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:18]).decode().rstrip("=")
+
+
+def sign(value: str, secret: str, purpose: str) -> str:
+    """`value.signature`; the purpose keeps a token of one kind from being
+    accepted as another."""
+    return f"{value}.{_mac(value, secret, purpose)}"
+
+
+def unsign(token, secret: str, purpose: str) -> str | None:
+    if not isinstance(token, str) or token.count(".") != 1 or len(token) > 300:
+        return None
+    value = token.split(".")[0]
+    return value if hmac.compare_digest(sign(value, secret, purpose), token) else None
+
+
+def new_link_id() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def sign_challenge(kind: str, subject_id: str, expires_unix: int, secret: str) -> str:
+    """The TOTP challenge a correct password earns: who, and until when."""
+    raw = f"{kind}|{subject_id}|{expires_unix}|{secrets.token_hex(4)}"
+    value = base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    return sign(value, secret, "totp-challenge")
+
+
+def open_challenge(token, secret: str, now_unix: float) -> tuple[str, str] | None:
+    """(kind, subject_id) of a genuine, unexpired challenge, else None."""
+    value = unsign(token, secret, "totp-challenge")
+    if value is None:
+        return None
+    kind, subject_id, expires, _ = base64.urlsafe_b64decode(
+        value + "=" * (-len(value) % 4)).decode().split("|")
+    return (kind, subject_id) if now_unix < int(expires) else None

@@ -49,8 +49,8 @@ def expected_error(error: RemoteError) -> tuple[int, str] | None:
     return (status, error.value) if status else None
 
 
-def error_page(status: int, message: str, **context) -> Response:
-    return page("error.html", status=status, message=message, **context)
+def error_page(status: int, message: str, session=None, area: str | None = None) -> Response:
+    return page("error.html", status=status, message=message, session=session, area=area)
 
 
 def unexpected(error: Exception) -> Response:

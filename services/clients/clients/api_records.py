@@ -1,0 +1,147 @@
+"""RPC entrypoints on client records: profiles, third-party contacts,
+insurance, and the audit trail. Part of ClientsService (service.py)."""
+from __future__ import annotations
+
+from nameko.rpc import rpc
+
+from servicekit.errors import EXPECTED, InvalidInput
+
+from clients import actors, audit, domain, records, schemas, schemas_admin, views
+
+
+class RecordsApi:
+    """Mixin: expects `db` and `settings` from the service. Like invoicing's
+    RPCs, these take the record first and the actor last."""
+
+    def _actor(self, actor, permission, action, client_id=None):
+        return actors.require(self.db, actor, permission, action,
+                              str(client_id) if client_id is not None else None)
+
+    # ---- profiles ------------------------------------------------------------
+    @rpc(expected_exceptions=EXPECTED)
+    def create_client(self, payload, actor):
+        who = self._actor(actor, "clients.write", "client.create")
+        client = records.create_client(self.db, who, schemas.new_client(payload))
+        self.db.commit()
+        return views.client_out(client)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def update_client(self, client_id, changes, actor):
+        who = self._actor(actor, "clients.write", "client.update", client_id)
+        fields = schemas.client_changes(changes)
+        client = records.update_client(self.db, who, records.load_client(self.db, client_id, True), fields)
+        self.db.commit()
+        return views.client_out(client)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def convert_inquiry(self, client_id, actor):
+        who = self._actor(actor, "clients.write", "client.convert", client_id)
+        client = records.convert_inquiry(self.db, who, records.load_client(self.db, client_id, True))
+        self.db.commit()
+        return views.client_out(client)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_client(self, client_id, actor=None):
+        """Without an actor: a service asking (not audited). With one: a
+        person reading the record, audited as client.read."""
+        who = actor and self._actor(actor, "clients.read", "client.read", client_id)
+        client = records.load_client(self.db, client_id)
+        if who:
+            audit.by(self.db, who, "client.read", client.id)
+            self.db.commit()
+        return views.client_out(client)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_clients(self, kind=None, query=None, actor=None):
+        if kind is not None and kind not in domain.KINDS:
+            raise InvalidInput(f"kind must be one of {', '.join(domain.KINDS)}")
+        who = actor and self._actor(actor, "clients.read", "client.search")
+        found = records.search(self.db, kind, schemas.search_query(query))
+        if who:
+            audit.by(self.db, who, "client.search", detail="query" if query else "list")
+            self.db.commit()
+        return [views.client_out(client) for client in found]
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_contact(self, client_id):
+        """Who to write to about a client's bills: name and email only."""
+        client = records.load_client(self.db, client_id)
+        return {"client_id": client.id, "name": views.full_name(client),
+                "first_name": client.first_name, "email": client.email}
+
+    # ---- third-party contacts ------------------------------------------------
+    @rpc(expected_exceptions=EXPECTED)
+    def add_contact(self, client_id, payload, actor):
+        who = self._actor(actor, "contacts.write", "contact.add", client_id)
+        fields = schemas.contact_fields(payload)
+        contact = records.add_contact(self.db, who, records.load_client(self.db, client_id), fields)
+        self.db.commit()
+        return views.contact_out(contact)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def update_contact(self, contact_id, changes, actor):
+        contact = records.load_contact(self.db, contact_id)
+        who = self._actor(actor, "contacts.write", "contact.update", contact.client_id)
+        contact = records.update_contact(self.db, who, contact, schemas.contact_fields(changes, True))
+        self.db.commit()
+        return views.contact_out(contact)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def inactivate_contact(self, contact_id, actor):
+        contact = records.load_contact(self.db, contact_id)
+        who = self._actor(actor, "contacts.write", "contact.inactivate", contact.client_id)
+        contact = records.inactivate_contact(self.db, who, contact)
+        self.db.commit()
+        return views.contact_out(contact)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_contacts(self, client_id, actor, include_inactive=True):
+        who = self._actor(actor, "clients.read", "contact.list", client_id)
+        client = records.load_client(self.db, client_id)
+        found = records.contacts_of(self.db, client.id, bool(include_inactive))
+        audit.by(self.db, who, "contact.list", client.id)
+        self.db.commit()
+        return [views.contact_out(contact) for contact in found]
+
+    # ---- insurance -----------------------------------------------------------
+    @rpc(expected_exceptions=EXPECTED)
+    def add_insurance(self, client_id, payload, actor):
+        who = self._actor(actor, "insurance.write", "insurance.add", client_id)
+        fields = schemas.policy_fields(payload)
+        policy = records.add_policy(self.db, who, records.load_client(self.db, client_id), fields)
+        self.db.commit()
+        return views.policy_out(policy)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_insurance(self, client_id, actor):
+        who = self._actor(actor, "clients.read", "insurance.list", client_id)
+        client = records.load_client(self.db, client_id)
+        audit.by(self.db, who, "insurance.list", client.id)
+        self.db.commit()
+        return [views.policy_out(policy) for policy in records.policies_of(self.db, client.id)]
+
+    # ---- audit trail ---------------------------------------------------------
+    @rpc(expected_exceptions=EXPECTED)
+    def record_access(self, actor, action, client_id=None, outcome="ok"):
+        """The gateway logs what it serves from other services (the financial
+        tab: `record_access(actor, "financial.read", client_id)`) and what it
+        refused (`outcome="denied"`, or an action "denied:<permission>")."""
+        action, outcome = schemas_admin.access_entry(action, outcome)
+        client_id = str(client_id) if client_id else None
+        if outcome == "ok":
+            who = self._actor(actor, "clients.read", action, client_id)
+        else:
+            who = actors.identify(self.db, actor, action, client_id)
+        audit.by(self.db, who, action, client_id, outcome=outcome,
+                 detail="refused by the gateway" if outcome == "denied" else "")
+        self.db.commit()
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_audit(self, actor, client_id=None, limit=100):
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000:
+            raise InvalidInput("limit must be a whole number from 1 to 1000")
+        who = self._actor(actor, "audit.read", "audit.read", client_id)
+        entries = audit.listing(self.db, str(client_id) if client_id else None, limit)
+        audit.by(self.db, who, "audit.read", str(client_id) if client_id else None)
+        self.db.commit()
+        return entries

@@ -1,0 +1,84 @@
+"""Use cases for the organization: its settings, locations and the client
+handbook file. The caller commits."""
+from __future__ import annotations
+
+import base64
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from servicekit.db import utcnow
+from servicekit.errors import InvalidInput, NotFound
+
+from clients import audit, domain, views
+from clients.actors import Actor
+from clients.models import Handbook, Location, Organization
+
+
+def organization(session: Session) -> Organization | None:
+    return session.scalars(select(Organization).order_by(Organization.id)).first()
+
+
+def describe(session: Session) -> dict:
+    org = organization(session)
+    if org is None:
+        raise NotFound("the organization has not been set up")
+    locations = list(session.scalars(select(Location).order_by(Location.name, Location.id)))
+    has_handbook = session.scalar(select(exists().where(Handbook.id == 1)))
+    return views.organization_out(org, locations, bool(has_handbook))
+
+
+def update(session: Session, actor: Actor, changes: dict) -> None:
+    org = organization(session)
+    if org is None:
+        if "name" not in changes:
+            raise InvalidInput("name is required to set up the organization")
+        org = Organization(id=1, name=changes["name"], phone="", email="", address="",
+                           logo_url="", email_sender_name="", welcome_message="")
+        session.add(org)
+    changed = [name for name, value in changes.items() if getattr(org, name) != value]
+    for name in changed:
+        setattr(org, name, changes[name])
+    audit.by(session, actor, "organization.update", detail=", ".join(changed) or "-")
+
+
+def load_location(session: Session, location_id) -> Location:
+    location = session.get(Location, str(location_id))
+    if location is None:
+        raise NotFound(f"location {location_id} not found")
+    return location
+
+
+def upsert_location(session: Session, actor: Actor, location_id: str | None,
+                    fields: dict) -> Location:
+    location = session.get(Location, location_id) if location_id else None
+    if location is None:
+        location = Location(id=location_id or domain.new_id("loc"), **fields)
+        session.add(location)
+        action = "location.add"
+    else:
+        for name, value in fields.items():
+            setattr(location, name, value)
+        action = "location.update"
+    audit.by(session, actor, action, detail=f"location {location.id}")
+    return location
+
+
+def set_handbook(session: Session, actor: Actor, filename: str, content_type: str,
+                 data: bytes) -> dict:
+    handbook = session.get(Handbook, 1)
+    if handbook is None:
+        handbook = Handbook(id=1)
+        session.add(handbook)
+    handbook.filename, handbook.content_type, handbook.content = filename, content_type, data
+    handbook.size, handbook.uploaded_at, handbook.uploaded_by = len(data), utcnow(), actor.id
+    audit.by(session, actor, "organization.handbook", detail=content_type)
+    return {"filename": filename, "content_type": content_type, "size": len(data)}
+
+
+def handbook(session: Session) -> dict:
+    handbook = session.get(Handbook, 1)
+    if handbook is None:
+        raise NotFound("no client handbook has been uploaded")
+    return {"filename": handbook.filename, "content_type": handbook.content_type,
+            "content_b64": base64.b64encode(handbook.content).decode()}

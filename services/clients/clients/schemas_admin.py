@@ -1,0 +1,137 @@
+"""Input checks for the organization, its locations and handbook, staff
+users and audit actions. A bad field raises InvalidInput naming it."""
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+
+from servicekit.errors import InvalidInput
+
+from clients import domain
+from clients.schemas import SLUG, pick, choice, email, obj, phone, text
+
+ACTION = re.compile(r"^[a-z_]{2,30}(\.[a-z_]{2,30}){1,2}$")
+
+
+# ---- organization, locations, handbook, staff --------------------------------
+def _sender_name(payload: dict) -> str:
+    value = text(payload, "email_sender_name", 100)
+    if any(ch in value for ch in '<>"@,;'):  # it goes into a From: header
+        raise InvalidInput("email_sender_name must be a plain name")
+    return value
+
+
+def _logo_url(payload: dict) -> str:
+    value = text(payload, "logo_url", 500)
+    if value and not re.match(r"^https?://[^\s]+$", value):
+        raise InvalidInput("logo_url must be an http(s) address")
+    return value
+
+
+ORGANIZATION_FIELDS = {
+    "name": lambda p: text(p, "name", 200, required=True),
+    "phone": lambda p: phone(p),
+    "email": lambda p: email(p),
+    "address": lambda p: text(p, "address", 500, multiline=True),
+    "logo_url": _logo_url,
+    "email_sender_name": _sender_name,
+    "welcome_message": lambda p: text(p, "welcome_message", 2000, multiline=True),
+}
+
+
+def organization_changes(payload) -> dict:
+    return pick(obj(payload, "organization"), ORGANIZATION_FIELDS, True, "organization")
+
+
+def location_fields(payload) -> tuple[str | None, dict]:
+    payload = dict(obj(payload, "location"))
+    location_id = payload.pop("id", None) or None  # a form sends "" for a new one
+    if location_id is not None and (not isinstance(location_id, str) or not SLUG.match(location_id)):
+        raise InvalidInput("location id must be lowercase letters, digits and _ (at most 40)")
+    return location_id, pick(payload, {
+        "name": lambda p: text(p, "name", 200, required=True),
+        "address": lambda p: text(p, "address", 500, multiline=True),
+        "phone": lambda p: phone(p),
+        "email": lambda p: email(p),
+    }, False, "location")
+
+
+HANDBOOK_TYPES = {
+    "application/pdf": lambda data: data.startswith(b"%PDF-"),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document":
+        lambda data: data.startswith(b"PK\x03\x04"),
+    "text/plain": lambda data: b"\x00" not in data and _is_utf8(data),
+}
+HANDBOOK_MAX_BYTES = 5 * 1024 * 1024
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def handbook(filename, content_type, content_b64) -> tuple[str, str, bytes]:
+    name = text({"filename": filename}, "filename", 200, required=True)
+    name = name.replace("\\", "/").rsplit("/", 1)[-1].strip()
+    if not name or name in (".", ".."):
+        raise InvalidInput("filename is required")
+    kind = str(content_type or "").split(";")[0].strip().lower()
+    if kind not in HANDBOOK_TYPES:
+        raise InvalidInput("the handbook must be a PDF, a Word (.docx) or a plain text file")
+    if not isinstance(content_b64, str) or len(content_b64) > (HANDBOOK_MAX_BYTES * 4) // 3 + 8:
+        raise InvalidInput("the handbook must be at most 5 MB")
+    try:
+        data = base64.b64decode(content_b64, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidInput("content_b64 is not valid base64") from None
+    if not data or len(data) > HANDBOOK_MAX_BYTES:
+        raise InvalidInput("the handbook must be between 1 byte and 5 MB")
+    if not HANDBOOK_TYPES[kind](data):
+        raise InvalidInput(f"the file content does not look like {kind}")
+    return name, kind, data
+
+
+def _location_ids(payload: dict) -> list[str]:
+    value = payload.get("location_ids", [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise InvalidInput("location_ids must be a list of location ids")
+    return sorted(set(value))
+
+
+def _active(payload: dict) -> bool:
+    if not isinstance(payload.get("active"), bool):
+        raise InvalidInput("active must be true or false")
+    return payload["active"]
+
+
+STAFF_FIELDS = {
+    "email": lambda p: email(p, required=True).lower(),
+    "name": lambda p: text(p, "name", 200, required=True),
+    "role": lambda p: choice(p, "role", domain.STAFF_ROLES),
+    "location_ids": _location_ids,
+}
+
+
+def new_staff(payload) -> dict:
+    return pick(obj(payload, "staff user"), STAFF_FIELDS, False, "staff user")
+
+
+def staff_changes(payload) -> dict:
+    fields = {**{k: v for k, v in STAFF_FIELDS.items() if k != "email"}, "active": _active}
+    return pick(obj(payload, "staff changes"), fields, True, "staff user")
+
+
+def access_entry(action, outcome="ok") -> tuple[str, str]:
+    """(action, outcome) for record_access; "denied:<permission>" is the
+    gateway's shorthand for a refusal of that permission."""
+    if isinstance(action, str) and action.startswith("denied:"):
+        action, outcome = action[len("denied:"):], "denied"
+    if not isinstance(action, str) or not ACTION.match(action):
+        raise InvalidInput("action must look like area.verb, e.g. financial.read")
+    if outcome not in ("ok", "denied"):
+        raise InvalidInput("outcome must be ok or denied")
+    return action, outcome

@@ -1,0 +1,99 @@
+"""Who is asking, and may they: server-side sessions (the clients service
+keeps them; the cookie holds only a random token), CSRF on every form, and
+the permission each staff page needs."""
+from __future__ import annotations
+
+import functools
+import hmac
+import secrets
+
+from nameko.exceptions import RemoteError
+
+from servicekit import config
+
+from portal_gateway import web
+
+STAFF_COOKIE = "cairn_staff_session"
+PORTAL_COOKIE = "cairn_portal_session"
+ANON_CSRF_COOKIE = "cairn_form"
+AREAS = {"staff": STAFF_COOKIE, "portal": PORTAL_COOKIE}
+
+
+def client_ip(request) -> str:
+    return request.remote_addr or ""
+
+
+def actor_of(session: dict, request) -> dict:
+    actor = {"kind": session["kind"], "id": session["subject_id"], "ip": client_ip(request)}
+    if session["kind"] == "portal":
+        actor["client_id"] = session["acting_for"]
+    return actor
+
+
+def same(a: str | None, b: str | None) -> bool:
+    return bool(a and b and hmac.compare_digest(a, b))
+
+
+def set_cookie(gateway, response, name: str, value: str, max_age: int | None = None) -> None:
+    secure = config.setting(gateway.settings, "PUBLIC_URL", "").startswith("https")
+    response.set_cookie(name, value, httponly=True, samesite="Lax", secure=secure,
+                        max_age=max_age, path="/")
+
+
+def load_session(gateway, request, area: str) -> dict | None:
+    token = request.cookies.get(AREAS[area])
+    if not token:
+        return None
+    try:
+        session = gateway.clients.get_session(token, client_ip(request))
+    except RemoteError as error:
+        if error.exc_type == "Unauthorized":
+            return None
+        raise
+    return session if session["kind"] == area else None
+
+
+def signed_in(area: str, permission: str | None = None):
+    """Require a live session of `area` (and `permission` for staff); on POST
+    also the session's CSRF token. Expected RPC errors become pages."""
+    def decorate(method):
+        @functools.wraps(method)
+        def wrapper(self, request, **kwargs):
+            session = None
+            try:
+                session = load_session(self, request, area)
+                if session is None:
+                    return web.redirect(f"/{area}/login")
+                if request.method == "POST" and not same(session["csrf"], request.form.get("csrf")):
+                    return web.error_page(403, "This form has expired. Go back, reload and try again.")
+                if permission and permission not in session.get("permissions", ()):
+                    self.clients.record_access(actor_of(session, request), f"denied:{permission}", None)
+                    return web.error_page(403, "Your role does not allow this. Ask an administrator.",
+                                          session=session, area=area)
+                return method(self, request, session=session, **kwargs)
+            except RemoteError as error:
+                known = web.expected_error(error)
+                if not known:
+                    return web.unexpected(error)
+                return web.error_page(*known, session=session, area=area)
+        return wrapper
+    return decorate
+
+
+def anonymous_form(method):
+    """Forms used before sign-in (sign in, forgot password, set password) are
+    protected by a double-submit token: a cookie and a matching hidden field."""
+    @functools.wraps(method)
+    def wrapper(self, request, **kwargs):
+        token = request.cookies.get(ANON_CSRF_COOKIE) or secrets.token_urlsafe(24)
+        if request.method == "POST" and not same(token, request.form.get("csrf")):
+            return web.error_page(403, "This form has expired. Go back, reload and try again.")
+        try:
+            response = method(self, request, form_token=token, **kwargs)
+        except RemoteError as error:
+            known = web.expected_error(error)
+            response = web.error_page(*known) if known else web.unexpected(error)
+        if request.cookies.get(ANON_CSRF_COOKIE) != token:
+            set_cookie(self, response, ANON_CSRF_COOKIE, token)
+        return response
+    return wrapper

@@ -1,0 +1,86 @@
+"""Administrator pages: the audit log (read-only), organization settings with
+locations and the client handbook, and staff users."""
+from __future__ import annotations
+
+import base64
+
+from nameko.exceptions import RemoteError
+from nameko.web.handlers import http
+
+from portal_gateway import web
+from portal_gateway.access import actor_of, signed_in
+from portal_gateway.pages.staff_clients import fields
+
+MAX_HANDBOOK_BYTES = 5 * 1024 * 1024
+ROLES = [("front_desk", "Front desk"), ("biller", "Biller"), ("clinician", "Clinician"),
+         ("administrator", "Administrator")]
+
+
+class AdminPages:
+
+    @http("GET", "/staff/audit")
+    @signed_in("staff", "audit.read")
+    def audit_log(self, request, session):
+        client_id = request.args.get("client_id", "").strip() or None
+        entries = self.clients.list_audit(actor=actor_of(session, request), client_id=client_id, limit=200)
+        return web.page("staff/audit.html", session=session, entries=entries, client_id=client_id or "")
+
+    @http("GET", "/staff/settings")
+    @signed_in("staff", "org.admin")
+    def settings_page(self, request, session):
+        return self._settings(session, notice=request.args.get("notice", ""))
+
+    @http("POST", "/staff/settings/<part>")
+    @signed_in("staff", "org.admin")
+    def save_settings(self, request, session, part):
+        actor = actor_of(session, request)
+        try:
+            if part == "organization":
+                self.clients.update_organization(actor=actor, payload=fields(request.form))
+            elif part == "location":
+                self.clients.upsert_location(actor=actor, payload=fields(request.form))
+            elif part == "handbook":
+                upload = request.files.get("handbook")
+                content = upload.read(MAX_HANDBOOK_BYTES + 1) if upload else b""
+                if not content:
+                    return self._settings(session, status=400, error="Choose a handbook file to upload.")
+                if len(content) > MAX_HANDBOOK_BYTES:
+                    return self._settings(session, status=400, error="The handbook must be 5 MB or smaller.")
+                self.clients.set_handbook(actor=actor, filename=upload.filename,
+                                          content_type=upload.mimetype,
+                                          content_b64=base64.b64encode(content).decode())
+            else:
+                return web.error_page(404, "There is no such setting.", session=session, area="staff")
+        except RemoteError as error:
+            if error.exc_type != "InvalidInput":
+                raise
+            return self._settings(session, status=400, error=error.value)
+        return web.redirect(f"/staff/settings?notice={part}")
+
+    @http("GET", "/staff/team")
+    @signed_in("staff", "staff.admin")
+    def team(self, request, session):
+        return self._team(request, session, notice=request.args.get("notice", ""))
+
+    @http("POST", "/staff/team")
+    @signed_in("staff", "staff.admin")
+    def add_staff(self, request, session):
+        form = fields(request.form)
+        payload = {"email": form.get("email", ""), "name": form.get("name", ""),
+                   "role": form.get("role", ""), "location_ids": request.form.getlist("location_ids")}
+        try:
+            self.clients.create_staff(actor=actor_of(session, request), payload=payload)
+        except RemoteError as error:
+            if error.exc_type != "InvalidInput":
+                raise
+            return self._team(request, session, status=400, error=error.value)
+        return web.redirect("/staff/team?notice=added")
+
+    def _settings(self, session, status=200, **context):
+        return web.page("staff/settings.html", status=status, session=session,
+                        organization=self.clients.get_organization(), **context)
+
+    def _team(self, request, session, status=200, **context):
+        return web.page("staff/team.html", status=status, session=session, roles=ROLES,
+                        staff=self.clients.list_staff(actor=actor_of(session, request)),
+                        locations=self.clients.get_organization()["locations"], **context)
