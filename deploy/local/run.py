@@ -12,7 +12,7 @@ import time
 
 from stack import Stack
 
-from clients.demo import PORTAL_PASSWORD, STAFF, CLIENTS
+from clients.demo import CREDENTIALS
 
 
 def broker_up(host="127.0.0.1", port=5672) -> bool:
@@ -46,11 +46,15 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         stack.start()
+        sign_ins = "\n".join(f"    {area:6} {login:28} {password:20} {who}"
+                             for who, area, login, password in CREDENTIALS)
         print(f"""
 Cairn is running.
-  Staff:   {stack.web_url}/staff   sign in as {STAFF['email']} / {STAFF['password']}
-  Portal:  {stack.web_url}/portal/login   e.g. {CLIENTS[0][3]} / {PORTAL_PASSWORD}
-  Emails are written to var/mail/ (open the .eml files; pay links inside work).
+  Staff:   {stack.web_url}/staff
+  Portal:  {stack.web_url}/portal/login
+  Demo sign-ins:
+{sign_ins}
+  Emails are written to var/mail/ (open the .eml files; the links inside work).
   Stripe sandbox: {stack.sandbox_url} (test cards only).
 Press Ctrl-C to stop.""", flush=True)
         while all(p.poll() is None for p in stack.processes.values()):

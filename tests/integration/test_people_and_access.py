@@ -156,3 +156,51 @@ def test_audit_log_shows_the_accesses(cairn):
     assert "st_demo_frontdesk" in page
     sam_only = admin.get("/staff/audit", params={"client_id": "cl_demo_sam"}).text
     assert "cl_demo_sam" in sam_only and "portal.sign_in_failed" not in sam_only
+
+
+def alerts(response):
+    return re.findall(r'role="(?:status|alert)"[^>]*>([^<]+)', response.text)
+
+
+def test_staff_keep_profiles_contacts_insurance_and_settings(cairn):
+    staff = cairn.staff()
+    csrf = staff.csrf("/staff/clients/cl_demo_jordan")
+    base = "/staff/clients/cl_demo_jordan"
+    contact = {"csrf": csrf, "name": "Pat Okafor", "relationship": "spouse", "phone": "(555) 010-4444",
+               "email": "pat@demo.cairn.test", "address": "", "may_receive": "billing_and_clinical",
+               "roi_start": "", "roi_end": ""}
+    refused = staff.post(f"{base}/contacts", data=contact)
+    assert refused.status_code == 400 and "roi" in " ".join(alerts(refused)).lower()
+    added = staff.post(f"{base}/contacts", data={**contact, "roi_start": "2026-01-01", "roi_end": "2026-12-31"})
+    assert alerts(added) == ["Contact added."] and "Pat Okafor" in added.text
+    contact_id = re.search(r"/contacts/(ct_[0-9a-f]+)/inactivate", added.text).group(1)
+    inactive = staff.post(f"{base}/contacts/{contact_id}/inactivate", data={"csrf": csrf})
+    assert "Inactive" in inactive.text and "Pat Okafor" in inactive.text          # history stays
+
+    policy = {"csrf": csrf, "payer": "Aetna", "plan": "PPO", "member_id": "W123456", "group_number": "G-9",
+              "subscriber_name": "Jordan Okafor", "subscriber_relationship": "self",
+              "effective_on": "2026-01-01", "end_on": "2025-01-01", "priority": "primary"}
+    assert staff.post(f"{base}/insurance", data=policy).status_code == 400      # ends before it starts
+    saved = staff.post(f"{base}/insurance", data={**policy, "end_on": ""})
+    assert alerts(saved) == ["Insurance added."] and "W123456" in saved.text
+    events = {r.event_type for r in cairn.sql("clients", "select event_type from outbox")}
+    assert {"InsuranceAdded", "ContactChanged"} <= events
+
+    inquiry = staff.post("/staff/clients", data={"csrf": csrf, "kind": "inquiry", "first_name": "Robin",
+                                                 "last_name": "Vale", "email": "robin@demo.cairn.test"})
+    inquiry_id = re.search(r"/staff/clients/(cl_[0-9a-f]+)", inquiry.url).group(1)
+    converted = staff.post(f"/staff/clients/{inquiry_id}/convert", data={"csrf": csrf})
+    assert "converted to a client" in converted.text and "Client profile" in converted.text
+
+    admin = cairn.staff(*ADMIN)
+    admin_csrf = admin.csrf("/staff/settings")
+    upload = admin.post("/staff/settings/handbook", data={"csrf": admin_csrf},
+                        files={"handbook": ("handbook.pdf", b"%PDF-1.4 handbook", "application/pdf")})
+    assert upload.status_code == 200
+    patient = cairn.sign_in("portal", "sam@demo.cairn.test", "demo-portal-2026")
+    assert "client handbook" in patient.get("/portal").text
+    download = patient.get("/portal/handbook")
+    assert download.content == b"%PDF-1.4 handbook"
+    assert "attachment" in download.headers["Content-Disposition"]
+    assert staff.post("/staff/settings/handbook", data={"csrf": csrf},
+                      files={"handbook": ("x.pdf", b"x", "application/pdf")}).status_code == 403

@@ -93,8 +93,9 @@ event("PortalPasswordResetRequested", 1, "clients",
       {"account_id": text()},
       {"account_id": "pa_1"})
 event("StaffPasswordResetRequested", 1, "clients",
-      {"staff_id": text()},
-      {"staff_id": "st_1"})
+      # purpose "welcome" for a new staff member (a longer-lived link)
+      {"staff_id": text(), "purpose": one_of("welcome", "reset", required=False)},
+      {"staff_id": "st_1", "purpose": "reset"})
 event("InsuranceAdded", 1, "clients",
       {"client_id": text(), "policy_id": text(), "priority": one_of("primary", "secondary"),
        "added_via": one_of("staff", "portal")},

@@ -91,7 +91,8 @@ def create_staff(session: Session, actor: Actor, fields: dict) -> StaffUser:
     session.add(staff)
     session.flush()
     _set_locations(session, staff.id, fields["location_ids"])
-    record_event(session, SOURCE, "StaffPasswordResetRequested", {"staff_id": staff.id})
+    record_event(session, SOURCE, "StaffPasswordResetRequested",
+                 {"staff_id": staff.id, "purpose": "welcome"})
     audit.by(session, actor, "staff.create", detail=f"staff {staff.id} as {staff.role}")
     return staff
 

@@ -80,7 +80,7 @@ def test_staff_are_created_without_a_password_and_set_one_by_link(clients):
         "new.person@clinic.test", "biller", ["loc_north"])
     [event] = clients.outbox("StaffPasswordResetRequested")
     contracts.validate_envelope(event)
-    assert event["data"] == {"staff_id": new["id"]}
+    assert event["data"] == {"staff_id": new["id"], "purpose": "welcome"}
     assert clients.rpc.get_staff_contact(new["id"]) == {
         "email": "new.person@clinic.test", "name": "New Person", "first_name": "New"}
     remote_error(lambda: clients.rpc.sign_in("staff", new["email"], "", ""), "Unauthorized")

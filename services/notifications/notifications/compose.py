@@ -81,11 +81,12 @@ def staff_password_reset(c, envelope: dict) -> OutgoingEmail:
     staff = with_email(fetch(c.clients.get_staff_contact, staff_id,
                              missing="staff member not found"))
     org = c.clients.get_organization()
-    link = password_link(c, envelope, "staff", staff_id, "reset")
+    welcome = envelope["data"].get("purpose") == "welcome"
+    link = password_link(c, envelope, "staff", staff_id, "welcome" if welcome else "reset")
     context = contexts.password_reset_context(staff, org, link, envelope["occurred_at"],
                                               c.settings.public_url, c.settings.timezone,
-                                              staff=True)
-    return email(domain.STAFF_PASSWORD_RESET, staff, org, context)
+                                              staff=True, welcome=welcome)
+    return email(domain.STAFF_WELCOME if welcome else domain.STAFF_PASSWORD_RESET, staff, org, context)
 
 
 # ---- pieces ---------------------------------------------------------------

@@ -138,9 +138,11 @@ def welcome_context(account: dict, org: dict, invited_by_name: str, link: dict,
 
 
 def password_reset_context(person: dict, org: dict, link: dict, issued_at: str,
-                           public_url: str, tz_name: str, staff: bool = False) -> dict:
+                           public_url: str, tz_name: str, staff: bool = False,
+                           welcome: bool = False) -> dict:
     return {**common(person, org, public_url), **_link(link, issued_at, public_url, tz_name),
-            "staff": staff, "username": "" if staff else person.get("username") or ""}
+            "staff": staff, "welcome": welcome,
+            "username": "" if staff else person.get("username") or ""}
 
 
 def payment_failed_context(contact: dict, org: dict, invoice: dict, payment: dict,

@@ -19,6 +19,7 @@ RECEIPT = "receipt"                 # the payment receipt email
 WELCOME = "welcome"                 # portal invitation with a set-password link
 PASSWORD_RESET = "password_reset"   # portal account password reset
 STAFF_PASSWORD_RESET = "staff_password_reset"
+STAFF_WELCOME = "staff_welcome"      # a new staff member sets their first password
 PAYMENT_FAILED = "payment_failed"   # an autopay charge failed: action required
 CONSENT_REQUESTED = "consent_requested"
 PAYMENT_PLAN_REMINDER = "payment_plan_reminder"
@@ -45,6 +46,7 @@ KINDS: dict[str, Kind] = {
     WELCOME: Kind("Set up your portal account", "welcome"),
     PASSWORD_RESET: Kind("Reset your password", "password_reset"),
     STAFF_PASSWORD_RESET: Kind("Reset your password", "password_reset"),
+    STAFF_WELCOME: Kind("Set up your staff account", "password_reset"),
     PAYMENT_FAILED: Kind("Action required: your automatic payment did not go through",
                          "payment_failed"),
     CONSENT_REQUESTED: Kind("A document is waiting for your signature", "consent_requested"),

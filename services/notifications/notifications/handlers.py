@@ -92,7 +92,9 @@ def portal_password_reset(c: Collaborators, envelope: dict, handler: str) -> Non
 
 
 def staff_password_reset(c: Collaborators, envelope: dict, handler: str) -> None:
-    notice = Notice(envelope["id"], domain.STAFF_PASSWORD_RESET, envelope["data"]["staff_id"])
+    kind = (domain.STAFF_WELCOME if envelope["data"].get("purpose") == "welcome"
+            else domain.STAFF_PASSWORD_RESET)
+    notice = Notice(envelope["id"], kind, envelope["data"]["staff_id"])
     deliver_email(c, envelope, handler, notice, lambda: compose.staff_password_reset(c, envelope))
 
 

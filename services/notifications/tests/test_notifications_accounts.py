@@ -132,3 +132,19 @@ def test_notifications_reset_for_an_unknown_staff_member_fails_for_good(session,
     [event] = outbox_events(session)
     assert event["data"]["reason"] == "staff member not found"
     assert smtp_capture.messages() == []
+
+
+def test_notifications_new_staff_get_a_welcome_link_not_a_reset():
+    from notifications.domain import STAFF_WELCOME
+    from notifications.contexts import password_reset_context
+    from notifications.render import render_message
+    context = password_reset_context({"first_name": "Ann", "name": "Ann Lee", "email": "a@x.test"},
+                                     {"name": "Clinic", "email_sender_name": "Billing Office",
+                                      "phone": "", "email": "", "address": "", "logo_url": "",
+                                      "locations": []},
+                                     {"path": "/staff/set-password/tok", "expires_at": "2026-11-28T00:00:00.000000Z"},
+                                     "2026-11-25T00:00:00.000000Z", "http://cairn.test", "UTC",
+                                     staff=True, welcome=True)
+    message = render_message(STAFF_WELCOME, context)
+    assert message.subject == "Set up your staff account"
+    assert "has been created for you" in message.text and "did not ask" not in message.text

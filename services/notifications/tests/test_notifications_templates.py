@@ -34,6 +34,9 @@ CONTEXTS = {
                                                                    URL, TZ),
     domain.STAFF_PASSWORD_RESET: lambda: contexts.password_reset_context(
         PERSON, ORG, {**LINK, "path": "/staff/set-password/tok"}, ISSUED, URL, TZ, staff=True),
+    domain.STAFF_WELCOME: lambda: contexts.password_reset_context(
+        PERSON, ORG, {**LINK, "path": "/staff/set-password/tok"}, ISSUED, URL, TZ, staff=True,
+        welcome=True),
     domain.PAYMENT_FAILED: lambda: contexts.payment_failed_context(PERSON, ORG, INVOICE,
                                                                    PAYMENT, URL),
     domain.CONSENT_REQUESTED: lambda: contexts.consent_requested_context(PERSON, ORG, URL),
