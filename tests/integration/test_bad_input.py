@@ -31,6 +31,8 @@ def rpc(cairn):
     ({"discount_value": "ten"}, "must be a percentage"),
     ({"line1_units": "-1"}, "units on line 1 must be a whole number"),
     ({"line1_units": "1.5"}, "units on line 1 must be a whole number"),
+    ({"line1_units": "²"}, "units on line 1 must be a whole number"),
+    ({"line1_price": "999999999"}, "cannot be over $999,999.99"),
     ({"line1_price": "-5"}, "the price on line 1 must be an amount"),
     ({"line1_service": "99999"}, "not in the catalog"),
     ({"location_id": "loc_nowhere"}, "location loc_nowhere not found"),

@@ -110,6 +110,7 @@ def test_invoice_email_one_time_payment_and_receipt(cairn):
 
     again = patient.get(links["pay"], timeout=30)
     assert "has been paid" in again.text
+    assert "Psychotherapy" not in again.text and "$243.00" not in again.text   # nothing left to see
     second_try = patient.post(links["pay"], data={"payment_method": "pm_card_visa"}, timeout=30)
     assert second_try.status_code == 409 and "has been paid" in second_try.text
     assert len(cairn.sql("payments", "select id from payments where invoice_id = :id "

@@ -105,8 +105,13 @@ class Relay:
         return query
 
     def _publish_row(self, session: Session, row) -> int:
-        envelope = json.loads(row.envelope)
-        mandatory = contracts.has_consumer(envelope["type"], envelope["version"])
+        try:
+            envelope = json.loads(row.envelope)
+            mandatory = contracts.has_consumer(envelope["type"], envelope["version"])
+        except (ValueError, KeyError, contracts.ContractError) as exc:
+            log.error("outbox row %s cannot be published: %s", row.seq, exc)
+            self._postpone(session, row, f"unpublishable: {type(exc).__name__}")
+            return 0
         try:
             self.publisher.publish(envelope, self.exchange, mandatory)
         except Unroutable:

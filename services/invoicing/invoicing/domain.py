@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from servicekit.money import allocate, percent_of
 
 MAX_UNITS = 999
+MAX_AMOUNT = 99_999_999  # $999,999.99: Stripe's largest charge, and well inside a 32-bit column
 FULL_PERCENT_BP = 10_000
 PAYMENT_TYPES = ("private_pay", "copay", "coinsurance", "deductible", "sliding_scale")
 DISCOUNT_KINDS = ("none", "percent", "fixed")
@@ -53,6 +54,8 @@ def price(lines: list[Line], discount: Discount) -> Totals:
         if line.unit_price < 0:
             raise RuleBroken("a unit price cannot be negative")
     subtotal = sum(line.amount for line in lines)
+    if subtotal > MAX_AMOUNT:
+        raise RuleBroken("an invoice cannot be over $999,999.99")
     discount_amount = discount_for(subtotal, discount)
     weights = [line.amount for line in lines]
     shares = allocate(discount_amount, weights) if subtotal else [0] * len(lines)

@@ -145,11 +145,16 @@ def apply_payment(session: Session, data: dict) -> None:
     now = utcnow()
     session.add(InvoicePayment(payment_id=data["payment_id"], invoice_id=invoice.id,
                                amount=amount, method=data["method"], applied_at=now))
-    if amount > invoice.balance:
-        log.warning("payment %s overpays invoice %s", data["payment_id"], invoice.id)
     invoice.amount_paid += amount
-    invoice.status = domain.status_after_payment(invoice.total, invoice.amount_paid)
     invoice.updated_at = now
+    if invoice.status == "void":
+        log.warning("payment %s arrived for void invoice %s; refund needed", data["payment_id"], invoice.id)
+        _note(session, invoice, f"Payment received ({data['method']}) on a void invoice: refund it")
+        return
+    if invoice.amount_paid > invoice.total:
+        log.warning("payment %s overpays invoice %s", data["payment_id"], invoice.id)
+        _note(session, invoice, "Overpaid: the client has a credit")
+    invoice.status = domain.status_after_payment(invoice.total, invoice.amount_paid)
     _note(session, invoice, f"Payment received ({data['method']})")
     if invoice.status == "paid":
         invoice.paid_at = now

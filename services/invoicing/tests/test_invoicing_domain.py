@@ -3,10 +3,10 @@ and are never negative."""
 import pytest
 from hypothesis import given, strategies as st
 
-from invoicing.domain import Discount, Line, RuleBroken, balance, price, status_after_payment
+from invoicing.domain import MAX_AMOUNT, Discount, Line, RuleBroken, balance, price, status_after_payment
 
 lines_st = st.lists(
-    st.builds(Line, st.just("90834"), st.just("x"), st.integers(1, 999), st.integers(0, 10**6)),
+    st.builds(Line, st.just("90834"), st.just("x"), st.integers(1, 999), st.integers(0, 10**5)),
     min_size=1, max_size=20)
 
 
@@ -24,6 +24,10 @@ def discounts(draw, subtotal):
 def test_totals_add_up_and_are_never_negative(data, lines):
     subtotal = sum(line.amount for line in lines)
     discount = data.draw(discounts(subtotal))
+    if subtotal > MAX_AMOUNT:
+        with pytest.raises(RuleBroken):
+            price(lines, discount)
+        return
     totals = price(lines, discount)
     assert totals.subtotal == subtotal
     assert totals.subtotal - totals.discount_amount == totals.total
@@ -38,6 +42,12 @@ def test_totals_add_up_and_are_never_negative(data, lines):
 def test_balance_never_negative_and_status_follows_it(total, paid):
     assert balance(total, paid) >= 0
     assert (status_after_payment(total, paid) == "paid") == (balance(total, paid) == 0)
+
+
+def test_an_invoice_cannot_exceed_the_largest_charge():
+    price([Line("a", "x", 1, 99_999_999)], Discount())
+    with pytest.raises(RuleBroken, match="over \\$999,999.99"):
+        price([Line("a", "x", 2, 50_000_000)], Discount())
 
 
 def test_ten_percent_off_two_lines():

@@ -121,3 +121,17 @@ def test_concurrent_saves_get_distinct_consecutive_numbers(invoicing):
     replies = [proxy.create_invoice.call_async(PAYLOAD, "st_1") for _ in range(8)]
     numbers = sorted(reply.result()["number"] for reply in replies)
     assert numbers == [f"INV-{n:06d}" for n in range(1, 9)]
+
+
+def test_a_payment_on_a_void_invoice_keeps_it_void_and_asks_for_a_refund(invoicing):
+    proxy, _, config = invoicing
+    invoice = proxy.create_invoice(PAYLOAD, "st_1")
+    proxy.void_invoice(invoice["id"], "st_1")
+    data = {**contracts.example("PaymentCaptured"), "invoice_id": invoice["id"], "client_id": "cl_1",
+            "amount": {"amount": 24300, "currency": "usd"}}
+    event_dispatcher(config)("payments", "PaymentCaptured",
+                             contracts.make_envelope("payments", "PaymentCaptured", data, 1))
+    wait_until(lambda: proxy.get_invoice(invoice["id"])["amount_paid"] == 24300, what="payment recorded")
+    final = proxy.get_invoice(invoice["id"])
+    assert final["status"] == "void"
+    assert any("refund" in item["what"] for item in final["activity"])

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Integer, String, Text
+from sqlalchemy import DateTime, Index, Integer, String, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -23,6 +23,9 @@ class PaymentLink(Base):
     used_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
+IN_FLIGHT_SQL = "status IN ('pending', 'requires_action', 'processing')"
+
+
 class Payment(Base):
     __tablename__ = "payments"
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -32,6 +35,7 @@ class Payment(Base):
     amount: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3))
     method: Mapped[str] = mapped_column(String(20), default="card")
+    payment_method: Mapped[str | None] = mapped_column(String(100), nullable=True)
     status: Mapped[str] = mapped_column(String(20))
     stripe_payment_intent: Mapped[str | None] = mapped_column(String(80), nullable=True, unique=True)
     card_brand: Mapped[str | None] = mapped_column(String(20), nullable=True)
@@ -40,6 +44,13 @@ class Payment(Base):
     failure_message: Mapped[str | None] = mapped_column(String(300), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        # at most one payment per invoice in flight: two pages, links or
+        # clicks can never charge the same balance twice
+        Index("uq_payments_one_in_flight_per_invoice", "invoice_id", unique=True,
+              postgresql_where=text(IN_FLIGHT_SQL), sqlite_where=text(IN_FLIGHT_SQL)),
+    )
 
     @property
     def idempotency_key(self) -> str:

@@ -3,19 +3,16 @@ and Stripe webhook intake."""
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
-
 import stripe
-from nameko.dependency_providers import Config
 from nameko.rpc import RpcProxy, rpc
 
-from servicekit import config
 from servicekit.db import Database, iso, utcnow
 from servicekit.errors import EXPECTED, InvalidInput, NotFound, PaymentDeclined
 from servicekit.outbox import OutboxRelay
 
 from payments import domain, schemas, usecases
 from payments.models import Payment
+from payments.settings import PayLinkSettings
 from payments.stripe_gateway import Declined, StripeGateway
 
 log = logging.getLogger(__name__)
@@ -27,34 +24,28 @@ class PaymentsService:
     relay = OutboxRelay()
     stripe = StripeGateway()
     invoicing = RpcProxy("invoicing")
-    settings = Config()
-
-    @property
-    def _link_secret(self):
-        return config.setting(self.settings, "PAY_LINK_SECRET") or config.secret(
-            "PAY_LINK_SECRET", "cairn-development-pay-link-secret")
+    links = PayLinkSettings()
 
     @rpc(expected_exceptions=EXPECTED)
     def issue_payment_link(self, invoice_id, client_id, request_key):
-        hours = int(config.setting(self.settings, "PAY_LINK_TTL_HOURS", "336"))
         link = usecases.issue_link(self.db, str(invoice_id), str(client_id), str(request_key),
-                                   timedelta(hours=hours))
+                                   self.links.ttl)
         self.db.commit()
-        token = domain.sign_link(link.id, self._link_secret)
+        token = domain.sign_link(link.id, self.links.secret)
         return {"token": token, "path": f"/pay/{token}", "expires_at": iso(link.expires_at)}
 
     @rpc(expected_exceptions=EXPECTED)
     def open_payment_link(self, token):
-        return schemas.link_out(usecases.open_link(self.db, token, self._link_secret))
+        return schemas.link_out(usecases.open_link(self.db, token, self.links.secret))
 
     @rpc(expected_exceptions=EXPECTED)
     def pay_with_link(self, token, payment_method):
         payment_method = schemas.payment_method_input(payment_method)
-        link = usecases.open_link(self.db, token, self._link_secret, lock=True)
+        link = usecases.open_link(self.db, token, self.links.secret, lock=True)
         invoice = self.invoicing.get_invoice(link.invoice_id)
-        payment = usecases.start_payment(self.db, link, invoice)
+        payment = usecases.start_payment(self.db, link, invoice, payment_method)
         self.db.commit()
-        return self._charge(payment, payment_method)
+        return self._charge(payment)
 
     @rpc(expected_exceptions=EXPECTED)
     def get_payment(self, payment_id):
@@ -78,10 +69,10 @@ class PaymentsService:
         self.db.commit()
         return {"received": event["id"], "duplicate": False}
 
-    def _charge(self, payment, payment_method):
+    def _charge(self, payment):
         metadata = {"cairn_payment_id": payment.id, "cairn_invoice_id": payment.invoice_id}
         try:
-            result = self.stripe.charge(payment.amount, payment.currency, payment_method,
+            result = self.stripe.charge(payment.amount, payment.currency, payment.payment_method,
                                         payment.idempotency_key, metadata)
         except Declined as declined:
             message = domain.decline_message(declined.decline_code)

@@ -66,7 +66,12 @@ class StripeGateway(DependencyProvider):
             "STRIPE_SECRET_KEY", "sk_test_cairn_sandbox")
         webhook_secret = config.setting(settings, "STRIPE_WEBHOOK_SECRET") or config.secret(
             "STRIPE_WEBHOOK_SECRET", "whsec_cairn_sandbox")
-        api_base = config.setting(settings, "STRIPE_API_BASE", "http://127.0.0.1:12111")
+        # The local sandbox only ever gets test keys; a live key talks to Stripe.
+        sandbox = None if config.is_production() or api_key.startswith("sk_live") \
+            else "http://127.0.0.1:12111"
+        api_base = config.setting(settings, "STRIPE_API_BASE", sandbox)
+        if api_key.startswith("sk_live") and api_base and not api_base.startswith("https://"):
+            raise config.ConfigError("a live Stripe key is only ever sent over https")
         addresses = {"api": api_base} if api_base else None
         client = stripe.StripeClient(api_key, base_addresses=addresses, max_network_retries=2)
         self.stripe = Stripe(client, webhook_secret)

@@ -13,7 +13,8 @@ from payments.service import PaymentsService
 from stripe_sandbox import Sandbox, signature_header
 
 SECRET = "whsec_payments_test"
-INVOICE = {"id": "inv_1", "client_id": "cl_1", "status": "sent", "balance": 24300, "currency": "usd"}
+INVOICE = {"id": "inv_1", "client_id": "cl_1", "status": "sent", "total": 24300, "amount_paid": 0,
+           "balance": 24300, "currency": "usd"}
 
 
 class FakeInvoicing:
@@ -129,3 +130,45 @@ def test_forged_webhook_is_refused(payments):
         proxy.handle_stripe_webhook(json.dumps({"id": "evt_x", "type": "payment_intent.succeeded"}),
                                     "t=1,v1=00")
     assert error.value.exc_type == "InvalidInput"
+
+
+def test_a_second_link_for_a_paid_invoice_cannot_charge_again(payments, sandbox):
+    """Invoicing has not applied the first payment yet (the stand-in still says
+    nothing is paid): payments counts its own captures."""
+    proxy, engine = payments
+    emailed = proxy.issue_payment_link("inv_1", "cl_1", "evt-email")
+    portal = proxy.issue_payment_link("inv_1", "cl_1", "portal:inv_1:session")
+    assert proxy.pay_with_link(emailed["token"], "pm_card_visa")["status"] == "succeeded"
+    with pytest.raises(RemoteError) as error:
+        proxy.pay_with_link(portal["token"], "pm_card_visa")
+    assert error.value.exc_type == "Conflict" and "already been paid" in error.value.value
+    assert len([e for e in sandbox.events() if e["type"] == "payment_intent.succeeded"]) == 1
+
+
+def test_one_payment_in_flight_per_invoice_across_links(payments):
+    proxy, engine = payments
+    first = proxy.issue_payment_link("inv_1", "cl_1", "evt-a")
+    second = proxy.issue_payment_link("inv_1", "cl_1", "evt-b")
+    with engine.begin() as connection:   # a payment from the first link is being processed
+        connection.execute(text(
+            "insert into payments (id, invoice_id, client_id, link_id, amount, currency, method, "
+            "status, stripe_payment_intent, created_at, updated_at) values ('pay_busy', 'inv_1', "
+            "'cl_1', null, 24300, 'usd', 'card', 'processing', 'pi_busy', now(), now())"))
+    for link in (first, second):
+        with pytest.raises(RemoteError) as error:
+            proxy.pay_with_link(link["token"], "pm_card_visa")
+        assert error.value.exc_type == "Conflict" and "in progress" in error.value.value
+
+
+def test_a_payment_whose_stripe_call_never_answered_is_resumed_not_repeated(payments, sandbox):
+    proxy, engine = payments
+    link = proxy.issue_payment_link("inv_1", "cl_1", "evt-lost")
+    with engine.begin() as connection:   # our process died while Stripe was being asked
+        connection.execute(text(
+            "insert into payments (id, invoice_id, client_id, link_id, amount, currency, method, "
+            "payment_method, status, created_at, updated_at) values ('pay_lost', 'inv_1', 'cl_1', "
+            "null, 24300, 'usd', 'card', 'pm_card_visa', 'pending', now() - interval '5 minutes', "
+            "now() - interval '5 minutes')"))
+    paid = proxy.pay_with_link(link["token"], "pm_card_mastercard")
+    assert (paid["id"], paid["status"], paid["card_last4"]) == ("pay_lost", "succeeded", "4242")
+    assert [c["payment_id"] for c in events(engine, "PaymentCaptured")] == ["pay_lost"]

@@ -29,7 +29,8 @@ def basis_points(text: str, field: str) -> int:
 
 
 def units(text: str, row: int) -> int:
-    if not (text or "").strip().isdigit():
+    text = (text or "").strip()
+    if not (text.isascii() and text.isdigit()):
         raise InvalidInput(f"units on line {row} must be a whole number")
     return int(text)
 
@@ -72,4 +73,5 @@ def form_from_invoice(invoice: dict) -> dict:
     for row, line in enumerate(invoice["lines"], start=1):
         form[f"line{row}_service"] = line["service_code"]
         form[f"line{row}_units"] = str(line["units"])
+        form[f"line{row}_price"] = f"{line['unit_price'] // 100}.{line['unit_price'] % 100:02d}"
     return form

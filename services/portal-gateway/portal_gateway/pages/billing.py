@@ -27,12 +27,12 @@ class BillingPages:
     @http("GET", "/staff/clients/<client_id>/invoices/new")
     @signed_in("staff", "billing.write")
     def new_invoice(self, request, session, client_id):
-        return self._invoice_form(session, self.clients.get_client(client_id), form={})
+        return self._invoice_form(session, self.clients.get_client(client_id, actor_of(session, request)), form={})
 
     @http("POST", "/staff/clients/<client_id>/invoices")
     @signed_in("staff", "billing.write")
     def create_invoice(self, request, session, client_id):
-        client = self.clients.get_client(client_id)
+        client = self.clients.get_client(client_id, actor_of(session, request))
         try:
             payload = forms.invoice_payload(request.form, client_id)
             invoice = self.invoicing.create_invoice(payload, session["subject_id"])
@@ -47,7 +47,7 @@ class BillingPages:
         invoice = self.invoicing.get_invoice(invoice_id)
         self.clients.record_access(actor_of(session, request), "invoice.read", invoice["client_id"])
         return web.page("staff/invoice.html", session=session, invoice=invoice,
-                        client=self.clients.get_client(invoice["client_id"]),
+                        client=self.clients.get_client(invoice["client_id"], actor_of(session, request)),
                         location=self.clients.get_location(invoice["location_id"]),
                         notice=request.args.get("notice", ""))
 
@@ -55,14 +55,15 @@ class BillingPages:
     @signed_in("staff", "billing.write")
     def edit_invoice(self, request, session, invoice_id):
         invoice = self.invoicing.get_invoice(invoice_id)
-        return self._invoice_form(session, self.clients.get_client(invoice["client_id"]),
-                                  form=forms.form_from_invoice(invoice), invoice=invoice)
+        client = self.clients.get_client(invoice["client_id"], actor_of(session, request))
+        return self._invoice_form(session, client, form=forms.form_from_invoice(invoice),
+                                  invoice=invoice)
 
     @http("POST", "/staff/invoices/<invoice_id>")
     @signed_in("staff", "billing.write")
     def update_invoice(self, request, session, invoice_id):
         invoice = self.invoicing.get_invoice(invoice_id)
-        client = self.clients.get_client(invoice["client_id"])
+        client = self.clients.get_client(invoice["client_id"], actor_of(session, request))
         try:
             payload = forms.invoice_payload(request.form, invoice["client_id"])
             self.invoicing.update_invoice(invoice_id, payload, session["subject_id"])

@@ -24,7 +24,8 @@ class StaffClientPages:
         kind = request.args.get("kind") or None
         query = request.args.get("q", "").strip() or None
         return web.page("staff/clients.html", session=session, kinds=KINDS, kind=kind, q=query or "",
-                        clients=self.clients.list_clients(kind=kind, query=query))
+                        clients=self.clients.list_clients(kind=kind, query=query,
+                                                          actor=actor_of(session, request)))
 
     @http("GET", "/staff/clients/new")
     @signed_in("staff", "clients.write")
