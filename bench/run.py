@@ -112,15 +112,19 @@ def invoice_phase(cairn_url: str, mail: SmtpCapture, count: int, concurrency: in
         sent = list(pool.map(one, range(count)))
     numbers = {number: (invoice_id, started) for invoice_id, number, started in sent}
     arrivals: dict[str, tuple[float, str]] = {}
+    read: set = set()
     deadline = time.time() + 120
     while len(arrivals) < count and time.time() < deadline:
         for path in mail.directory.glob("*.eml"):
+            if path in read:
+                continue
+            read.add(path)
             body = path.read_text(errors="replace")
             found = re.search(r"INV-\d{6}", body)
             link = re.search(r"(/pay/[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+)", body)
             if found and found.group(0) in numbers and found.group(0) not in arrivals and link:
                 arrivals[found.group(0)] = (int(path.name.split("-")[0]) / 1e9, link.group(1))
-        time.sleep(0.05)
+        time.sleep(0.2)
     elapsed = time.perf_counter() - start
     latencies = [arrivals[num][0] - numbers[num][1] for num in arrivals]
     links = {numbers[num][0]: arrivals[num][1] for num in arrivals}

@@ -6,13 +6,14 @@ from __future__ import annotations
 import json
 import logging
 from datetime import timedelta
+from typing import Callable
 
 import eventlet
 import eventlet.event
 from kombu import Connection, Producer
 from nameko.extensions import DependencyProvider
 from nameko.standalone.events import get_event_exchange
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import event, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 import contracts
@@ -25,14 +26,32 @@ BATCH = 200
 MAX_BACKOFF_SECONDS = 60
 
 
+# database URL -> wakes that database's relay; set by OutboxRelay.setup
+_wakers: dict[str, Callable[[], None]] = {}
+
+
 def record_event(session: Session, source: str, event_type: str, data: dict,
                  version: int = 1) -> dict:
-    """Add an event to the outbox inside the caller's transaction."""
+    """Add an event to the outbox inside the caller's transaction; the relay
+    is woken as soon as that transaction commits."""
     envelope = contracts.make_envelope(source, event_type, data, version)
     session.execute(insert(outbox).values(
         event_id=envelope["id"], event_type=event_type, version=version,
         envelope=json.dumps(envelope), created_at=utcnow(), attempts=0))
+    _wake_relay_after_commit(session)
     return envelope
+
+
+def _wake_relay_after_commit(session: Session) -> None:
+    wake = _wakers.get(str(session.get_bind().url))
+    if wake is None or session.info.get("cairn_relay_wake"):
+        return
+    session.info["cairn_relay_wake"] = True
+
+    def after_commit(committed):
+        committed.info.pop("cairn_relay_wake", None)
+        wake()
+    event.listen(session, "after_commit", after_commit, once=True)
 
 
 class Unroutable(Exception):
@@ -139,8 +158,10 @@ class Relay:
 
 
 class OutboxRelay(DependencyProvider):
-    """Runs the relay in the service: woken after every worker (so events
-    leave right after their transaction commits) and on a short poll."""
+    """Runs the relay in the service: woken when a transaction that recorded
+    an event commits (so events leave at once), and on a short poll that
+    catches anything left over (a crash, a broker outage, an unroutable
+    event waiting for its queue)."""
 
     def __init__(self, poll_seconds: float = 0.5):
         self.poll_seconds = poll_seconds
@@ -153,6 +174,7 @@ class OutboxRelay(DependencyProvider):
         self.relay = Relay(sessionmaker(bind=engine), exchange, self.publisher)
         self._wake = eventlet.event.Event()
         self._running = False
+        _wakers[str(engine.url)] = self._poke
 
     def start(self):
         self._running = True
@@ -167,9 +189,6 @@ class OutboxRelay(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return self.relay
-
-    def worker_teardown(self, worker_ctx):
-        self._poke()
 
     def _poke(self):
         if not self._wake.ready():
