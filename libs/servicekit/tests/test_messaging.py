@@ -139,3 +139,21 @@ def test_event_breaking_its_contract_is_dead_lettered(container_factory, config,
     queue = "evt-payments-PaymentCaptured--ledger.on_captured"
     wait_until(lambda: dead_count(config, queue) == 1, what="contract breach to be parked")
     assert Ledger.seen == []
+
+
+def test_a_row_that_cannot_be_published_does_not_hold_back_the_others(container_factory, config, tmp_path):
+    from sqlalchemy import insert
+    from servicekit.db import utcnow
+    url = sqlite_url(tmp_path, "p")
+    with create_engine(url).begin() as connection:
+        connection.execute(insert(outbox).values(event_id="broken", event_type="Gone", version=9,
+                                                 envelope="{not json", created_at=utcnow(), attempts=0))
+    consumer = container_factory(Ledger, {**config, "DATABASE_URL": sqlite_url(tmp_path, "l")})
+    consumer.start()
+    producer = container_factory(PaymentsLike, {**config, "DATABASE_URL": url})
+    producer.start()
+    with ServiceRpcProxy("payments", config) as payments:
+        payments.capture(900)
+    wait_until(lambda: Ledger.seen == [900], what="the good event to be delivered")
+    [(event_type, error)] = pending(url)
+    assert event_type == "Gone" and error.startswith("unpublishable")
