@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 SERVICES := clients.service:ClientsService invoicing.service:InvoicingService \
 	payments.service:PaymentsService notifications.service:NotificationsService
 
-.PHONY: run test test-slow bench install services-up dlq dlq-replay migrate clean
+.PHONY: run test test-slow bench install services-up dlq dlq-replay migrate rabbitmq-definitions clean
 
 install: $(STAMP)
 
@@ -45,6 +45,10 @@ dlq: install
 
 dlq-replay: install
 	@$(PY) -m servicekit.deadletters $(SERVICES) --action replay --queue $(QUEUE)
+
+rabbitmq-definitions: install
+	CAIRN_EVENT_RETRY_DELAYS_MS=1000,5000,30000,120000 $(PY) -m servicekit.topology --definitions \
+		$(SERVICES) > deploy/rabbitmq/definitions.json
 
 clean:
 	rm -rf var

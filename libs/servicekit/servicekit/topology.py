@@ -55,11 +55,43 @@ def declare(service_classes, amqp_uri: str, delays_ms: list[int]) -> list[Subscr
     return subs
 
 
+def definitions(service_classes, delays_ms: list[int], vhost: str = "/") -> dict:
+    """The same topology as RabbitMQ definitions (the management plugin's
+    import format), for operators who provision brokers ahead of time."""
+    subs = subscriptions(service_classes)
+    exchanges = sorted({sub.source for sub in subs})
+    queues, bindings = [], []
+    for sub in subs:
+        queues.append(_queue(sub.queue_name, {}, vhost))
+        bindings.append({"source": f"{sub.source}.events", "vhost": vhost,
+                         "destination": sub.queue_name, "destination_type": "queue",
+                         "routing_key": sub.event_type, "arguments": {}})
+        for side in side_queues(sub.queue_name, delays_ms):
+            queues.append(_queue(side.name, dict(side.queue_arguments or {}), vhost))
+    return {
+        "exchanges": [{"name": f"{source}.events", "vhost": vhost, "type": "topic", "durable": True,
+                       "auto_delete": False, "internal": False, "arguments": {}}
+                      for source in exchanges],
+        "queues": queues,
+        "bindings": bindings,
+    }
+
+
+def _queue(name: str, arguments: dict, vhost: str) -> dict:
+    return {"name": name, "vhost": vhost, "durable": True, "auto_delete": False,
+            "arguments": arguments}
+
+
 if __name__ == "__main__":
+    import json
     import sys
 
     from servicekit import config
 
-    declared = declare([load(path) for path in sys.argv[1:]], config.amqp_uri(),
-                       config.retry_delays_ms())
+    args = sys.argv[1:]
+    services = [load(path) for path in args if path != "--definitions"]
+    if "--definitions" in args:
+        print(json.dumps(definitions(services, config.retry_delays_ms()), indent=2, sort_keys=True))
+        sys.exit(0)
+    declared = declare(services, config.amqp_uri(), config.retry_delays_ms())
     print(f"declared {len(declared)} handler queue(s) with their retry and dead-letter queues")
