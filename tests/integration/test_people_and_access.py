@@ -204,3 +204,12 @@ def test_staff_keep_profiles_contacts_insurance_and_settings(cairn):
     assert "attachment" in download.headers["Content-Disposition"]
     assert staff.post("/staff/settings/handbook", data={"csrf": csrf},
                       files={"handbook": ("x.pdf", b"x", "application/pdf")}).status_code == 403
+
+
+def test_client_search_is_posted_so_names_stay_out_of_urls(cairn):
+    staff = cairn.staff()
+    page = staff.get("/staff").text
+    assert '<form method="post" action="/staff"' in page
+    found = staff.post("/staff", data={"csrf": staff.csrf("/staff"), "q": "Okafor", "kind": ""})
+    assert "Okafor, Jordan" in found.text and "Lindqvist" not in found.text
+    assert found.url.endswith("/staff")

@@ -21,11 +21,15 @@ class StaffClientPages:
     @http("GET", "/staff")
     @signed_in("staff", "clients.read")
     def staff_home(self, request, session):
-        kind = request.args.get("kind") or None
-        query = request.args.get("q", "").strip() or None
-        return web.page("staff/clients.html", session=session, kinds=KINDS, kind=kind, q=query or "",
-                        clients=self.clients.list_clients(kind=kind, query=query,
-                                                          actor=actor_of(session, request)))
+        return self._client_list(request, session, request.args.get("kind") or None, None)
+
+    @http("POST", "/staff")
+    @signed_in("staff", "clients.read")
+    def search_clients(self, request, session):
+        """A search is posted, not put in the URL: a name in a URL ends up in
+        browser history and server logs."""
+        return self._client_list(request, session, request.form.get("kind") or None,
+                                 request.form.get("q", "").strip() or None)
 
     @http("GET", "/staff/clients/new")
     @signed_in("staff", "clients.write")
@@ -103,6 +107,11 @@ class StaffClientPages:
                             lambda actor: self.clients.invite_to_portal(
                                 client_id, form.get("email", ""), form.get("name", ""),
                                 form.get("relationship", "self"), actor))
+
+    def _client_list(self, request, session, kind, query):
+        clients = self.clients.list_clients(kind=kind, query=query, actor=actor_of(session, request))
+        return web.page("staff/clients.html", session=session, kinds=KINDS, kind=kind, q=query or "",
+                        clients=clients)
 
     def _change(self, request, session, client_id, notice, call):
         try:
