@@ -120,9 +120,14 @@ class Stack:
         self.processes.clear()
 
     def kill(self, name: str) -> None:
+        """SIGKILL, as a crash would: no clean shutdown, no acks sent."""
         process = self.processes.pop(name)
         process.kill()
         process.wait(5)
+
+    def restart(self, name: str) -> None:
+        self._spawn(name, [sys.executable, "-m", "servicekit.run", SERVICES[name]],
+                    self.process_env())
 
     def log_text(self, name: str) -> str:
         return (self.log_dir / f"{name}.log").read_text() if self.log_dir else ""
