@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 SERVICES := clients.service:ClientsService invoicing.service:InvoicingService \
 	payments.service:PaymentsService notifications.service:NotificationsService
 
-.PHONY: run test test-slow bench install services-up dlq dlq-replay migrate rabbitmq-definitions clean
+.PHONY: run test test-browser test-slow bench install services-up dlq dlq-replay migrate rabbitmq-definitions clean
 
 install: $(STAMP)
 
@@ -31,8 +31,15 @@ run: install
 migrate: install
 	$(PY) -m servicekit.migrate clients invoicing payments notifications
 
+BROWSER_PYTEST := $(PY) -m pytest --confcutdir=tests/browser -p no:pytest_nameko -p no:pytest_eventlet -q
+
 test: install services-up
 	$(PY) -m pytest -m "not slow" -q
+	@test -x /usr/bin/chromium || { echo "Browser tests need Chromium: sudo apt-get install chromium"; exit 1; }
+	$(BROWSER_PYTEST) tests/browser
+
+test-browser: install services-up
+	$(BROWSER_PYTEST) tests/browser
 
 test-slow: install services-up
 	$(PY) -m pytest -m slow -q

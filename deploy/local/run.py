@@ -12,6 +12,8 @@ import time
 
 from stack import Stack
 
+from servicekit import config
+
 from clients.demo import CREDENTIALS
 
 
@@ -41,7 +43,8 @@ def ensure_rabbitmq() -> None:
 
 def main() -> None:
     ensure_rabbitmq()
-    stack = Stack(env={})
+    stack = Stack(env={}, web_port=int(config.env("WEB_PORT", "8000")),
+                  sandbox_port=int(config.env("SANDBOX_PORT", "12111")))
     stack.prepare(demo=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:

@@ -43,7 +43,7 @@ class Stack:
         return f"http://127.0.0.1:{self.sandbox_port}"
 
     def process_env(self) -> dict:
-        return {**os.environ, **self.env,
+        return {"CAIRN_PUBLIC_URL": self.web_url, **os.environ, **self.env,
                 "CAIRN_WEB_ADDRESS": f"127.0.0.1:{self.web_port}",
                 "CAIRN_STRIPE_API_BASE": self.sandbox_url,
                 "PYTHONUNBUFFERED": "1"}
@@ -89,7 +89,7 @@ class Stack:
     def _wait_for_rpc(self, deadline: float) -> None:
         """Every service answers once its RPC queue has a consumer."""
         from kombu import Connection
-        uri = self.env.get("CAIRN_AMQP_URI", "amqp://guest:guest@localhost:5672/")
+        uri = self.process_env().get("CAIRN_AMQP_URI", "amqp://guest:guest@localhost:5672/")
         with Connection(uri) as connection:
             channel = connection.default_channel
             for name in SERVICES:
@@ -109,10 +109,12 @@ class Stack:
         for process in self.processes.values():
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 15
         for name, process in self.processes.items():
             try:
-                process.wait(15)
+                process.wait(max(deadline - time.monotonic(), 0.1))
             except subprocess.TimeoutExpired:
+                print(f"{name} did not stop within 15 s; killing it", file=sys.stderr)
                 process.kill()
                 process.wait(5)
         for handle in getattr(self, "_logs", []):
