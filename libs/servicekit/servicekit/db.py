@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from nameko.extensions import DependencyProvider
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.pool import QueuePool
 from sqlalchemy.orm import Session, sessionmaker
 
 from servicekit import config
@@ -25,7 +26,11 @@ def engine_for(url: str) -> Engine:
 
 def _make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
+        # One connection per process: SQLite's busy-wait would block eventlet's
+        # hub while another greenthread holds the write lock (a stall until the
+        # timeout); waiting on the pool yields to the other greenthreads instead.
+        engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True,
+                               poolclass=QueuePool, pool_size=1, max_overflow=0, pool_timeout=60)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=True,
