@@ -12,7 +12,6 @@ import warnings
 import os
 import platform
 import re
-import statistics
 import sys
 import tempfile
 import time
@@ -25,7 +24,6 @@ warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "deploy" / "local")]
 
-import psycopg2  # noqa: E402
 import requests  # noqa: E402
 from kombu import Connection, Consumer, Exchange, Producer, Queue  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402

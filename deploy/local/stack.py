@@ -131,9 +131,6 @@ class Stack:
         self._spawn(name, [sys.executable, "-m", "servicekit.run", SERVICES[name]],
                     self.process_env())
 
-    def log_text(self, name: str) -> str:
-        return (self.log_dir / f"{name}.log").read_text() if self.log_dir else ""
-
     def _spawn(self, name: str, command: list[str], env: dict) -> None:
         output = None
         if self.log_dir is not None:

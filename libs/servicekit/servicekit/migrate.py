@@ -3,7 +3,6 @@ and `python -m servicekit.migrate <service>` upgrades one service to head."""
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from alembic import command, context
 from alembic.config import Config

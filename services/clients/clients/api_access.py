@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from nameko.rpc import rpc
 
-from servicekit.errors import EXPECTED, Unauthorized
+from servicekit.errors import EXPECTED
 
-from clients import actors, audit, auth, links, people, records, schemas, self_service, views
+from clients import actors, auth, links, people, records, schemas, self_service, views
 from clients.credentials import model_for
 
 
@@ -112,29 +112,3 @@ class AccessApi:
     def get_account_contact(self, account_id):
         """For notifications: where to send a portal account's welcome link."""
         return views.account_contact(people.load_account(self.db, account_id))
-
-    # ---- the gateway's current calls, kept until it moves to sign_in ---------
-    @rpc(expected_exceptions=EXPECTED)
-    def authenticate_staff(self, email, password):
-        staff = self._legacy_sign_in("staff", email, password)
-        return views.staff_out(staff)
-
-    @rpc(expected_exceptions=EXPECTED)
-    def authenticate_portal(self, username, password):
-        account = self._legacy_sign_in("portal", username, password)
-        clients = actors.linked_clients(self.db, account.id)
-        if not clients:
-            raise Unauthorized(auth.GENERIC)
-        return {"client_id": clients[0][0].id, "name": views.full_name(clients[0][0])}
-
-    def _legacy_sign_in(self, kind, login, password):
-        """Same checks, lockout and audit as sign_in, no server session. An
-        account with TOTP on is refused: this call cannot ask for a code."""
-        subject = auth.check_password(self.db, self.settings, kind, login, password, "")
-        if subject.totp_secret:
-            raise audit.refuse(self.db, Unauthorized(auth.GENERIC), kind, subject.id,
-                               f"{kind}.sign_in_failed", outcome="denied",
-                               detail="totp required; legacy call cannot ask for it")
-        audit.record(self.db, kind, subject.id, f"{kind}.sign_in", detail="legacy call")
-        self.db.commit()
-        return subject

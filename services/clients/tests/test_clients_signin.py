@@ -198,14 +198,3 @@ def test_reset_request_for_an_unknown_login_says_nothing_and_emits_nothing(clien
     clients.rpc.request_password_reset("staff", FRONT, "1.2.3.4")
     assert [e["data"] for e in clients.outbox("StaffPasswordResetRequested")] == [
         {"staff_id": "st_front"}]
-
-
-def test_legacy_authenticate_calls_keep_their_shapes(clients):
-    staff = clients.rpc.authenticate_staff(FRONT, STAFF_PASSWORD)
-    assert {k: staff[k] for k in ("id", "email", "name", "role")} == {
-        "id": "st_front", "email": FRONT, "name": "Front_Desk Person", "role": "front_desk"}
-    assert clients.rpc.authenticate_portal(AVERY, PORTAL_PASSWORD) == {
-        "client_id": "cl_avery", "name": "Avery Lindqvist"}
-    error = remote_error(lambda: clients.rpc.authenticate_portal(AVERY, "wrong password!"),
-                         "Unauthorized")
-    assert error.value == auth.GENERIC

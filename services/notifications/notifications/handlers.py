@@ -122,8 +122,9 @@ def deliver_email(c: Collaborators, envelope: dict, handler: str, notice: Notice
     except Undeliverable as exc:
         log.warning("event %s: %s for %s cannot be delivered: %s", cause, kind,
                     notice.person_id, exc)
+        reason = str(exc)
         handle_once(c.db, envelope, handler,
-                    lambda _: store.record_undeliverable(c.db, notice, str(exc)))
+                    lambda _: store.record_undeliverable(c.db, notice, reason))
         return
     try:
         claim = store.claim(c.db, notice, email.to, c.settings.lease_seconds)
@@ -133,7 +134,8 @@ def deliver_email(c: Collaborators, envelope: dict, handler: str, notice: Notice
         provider_id = c.postman.send(email, claim.id)
     except PermanentMailError as exc:
         log.warning("delivery %s (%s) failed for good: %s", claim.id, kind, exc)
-        handle_once(c.db, envelope, handler, lambda _: store.finish(c.db, claim.id, error=str(exc)))
+        reason = str(exc)
+        handle_once(c.db, envelope, handler, lambda _: store.finish(c.db, claim.id, error=reason))
         return
     except Exception as exc:
         log.warning("delivery %s (%s) attempt %d failed; will retry: %s",

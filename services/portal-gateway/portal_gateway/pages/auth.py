@@ -7,7 +7,7 @@ from nameko.exceptions import RemoteError
 from nameko.web.handlers import http
 
 from portal_gateway import web
-from portal_gateway.access import AREAS, actor_of, anonymous_form, client_ip, set_cookie, signed_in
+from portal_gateway.access import AREAS, anonymous_form, client_ip, set_cookie, signed_in
 
 AREA = "<any(staff, portal):area>"
 GENERIC_SIGN_IN_ERROR = ("That email and password do not match, or the account is locked for a "
@@ -181,6 +181,3 @@ class AuthPages:
                        else known[1])
             return self._account_page(area, session, status=400, error=message)
         return web.error_page(404, "There is no such account setting.", session=session, area=area)
-
-    def _actor(self, session, request):
-        return actor_of(session, request)
