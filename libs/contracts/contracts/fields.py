@@ -67,6 +67,25 @@ def one_of(*choices: str, required: bool = True) -> Field:
     return Field(lambda v: v in choices, "one of " + ", ".join(choices), required)
 
 
+def boolean(required: bool = True) -> Field:
+    return Field(lambda v: isinstance(v, bool), "true or false", required)
+
+
+def list_of(item_fields: dict[str, "Field"], required: bool = True, min_items: int = 0) -> Field:
+    """A list of objects, each matching `item_fields` exactly."""
+    def check(value: Any) -> bool:
+        if not isinstance(value, list) or len(value) < min_items:
+            return False
+        try:
+            for item in value:
+                check_fields(item_fields, item, "item")
+        except ContractError:
+            return False
+        return True
+    names = ", ".join(item_fields)
+    return Field(check, f"a list of at least {min_items} object(s) with {names}", required)
+
+
 def check_fields(fields: dict[str, Field], data: Any, where: str) -> None:
     if not isinstance(data, dict):
         raise ContractError(f"{where}: payload must be an object")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from contracts.fields import ContractError, Field, check_fields
-from contracts.fields import integer, money, one_of, text, timestamp
+from contracts.fields import boolean, integer, list_of, money, one_of, text, timestamp
 
 
 @dataclass(frozen=True)
@@ -125,31 +125,96 @@ event("InvoicePaid", 1, "invoicing",
       {"invoice_id": text(), "invoice_number": text(), "client_id": text(),
        "total": money(), "paid_at": timestamp()},
       {"invoice_id": "inv_1", "invoice_number": "INV-000001", "client_id": "cl_1",
-       "total": _USD, "paid_at": "2026-11-25T10:00:00.000000Z"},
-      consumed=False)
+       "total": _USD, "paid_at": "2026-11-25T10:00:00.000000Z"})
 event("InvoiceVoided", 1, "invoicing",
       {"invoice_id": text(), "invoice_number": text(), "client_id": text()},
-      {"invoice_id": "inv_1", "invoice_number": "INV-000001", "client_id": "cl_1"},
-      consumed=False)
+      {"invoice_id": "inv_1", "invoice_number": "INV-000001", "client_id": "cl_1"})
 
 # ---- payments -------------------------------------------------------------
-_PAYMENT = {"payment_id": text(), "invoice_id": text(), "client_id": text(),
-            "amount": money()}
-_PAYMENT_EXAMPLE = {"payment_id": "pay_1", "invoice_id": "inv_1", "client_id": "cl_1",
-                    "amount": _USD}
+_METHODS = ("card", "us_bank_account", "check", "cash", "terminal")
+_INITIATORS = ("patient", "staff", "autopay")
+# Which invoices a payment pays, and how much of it goes to each.
+_ALLOCATIONS = list_of({"invoice_id": text(), "amount": money()}, min_items=1)
+_ALLOCATIONS_EXAMPLE = [{"invoice_id": "inv_1", "amount": _USD}]
+_PAYMENT_V1 = {"payment_id": text(), "invoice_id": text(), "client_id": text(),
+               "amount": money()}
+_PAYMENT_V1_EXAMPLE = {"payment_id": "pay_1", "invoice_id": "inv_1", "client_id": "cl_1",
+                       "amount": _USD}
+_PAYMENT = {"payment_id": text(), "client_id": text(), "amount": money(),
+            "allocations": _ALLOCATIONS, "method": one_of(*_METHODS),
+            "initiated_by": one_of(*_INITIATORS)}
+_PAYMENT_EXAMPLE = {"payment_id": "pay_1", "client_id": "cl_1", "amount": _USD,
+                    "allocations": _ALLOCATIONS_EXAMPLE, "method": "card",
+                    "initiated_by": "patient"}
+_METHOD_DETAILS = {"card_brand": text(required=False), "card_last4": text(required=False),
+                   "bank_name": text(required=False), "bank_last4": text(required=False),
+                   "check_number": text(required=False)}
+
+# v1 paid one invoice; v2 pays one or several, and may leave a credit on the
+# account (`unapplied`). Only v2 is emitted; v1 stays so messages already
+# queued are upcast and applied.
 event("PaymentCaptured", 1, "payments",
-      {**_PAYMENT, "method": one_of("card", "us_bank_account", "check", "cash"),
+      {**_PAYMENT_V1, "method": one_of("card", "us_bank_account", "check", "cash"),
        "card_brand": text(required=False), "card_last4": text(required=False),
        "captured_at": timestamp()},
-      {**_PAYMENT_EXAMPLE, "method": "card", "card_brand": "visa", "card_last4": "4242",
+      {**_PAYMENT_V1_EXAMPLE, "method": "card", "card_brand": "visa", "card_last4": "4242",
+       "captured_at": "2026-11-25T10:00:00.000000Z"})
+event("PaymentCaptured", 2, "payments",
+      {**_PAYMENT, **_METHOD_DETAILS, "unapplied": money(), "captured_at": timestamp()},
+      {**_PAYMENT_EXAMPLE, "card_brand": "visa", "card_last4": "4242",
+       "unapplied": {"amount": 0, "currency": "usd"},
        "captured_at": "2026-11-25T10:00:00.000000Z"})
 event("PaymentFailed", 1, "payments",
-      {**_PAYMENT, "failure_code": text(), "failure_message": text(),
+      {**_PAYMENT_V1, "failure_code": text(), "failure_message": text(),
        # who started it: a patient at the pay page already sees the decline;
        # an autopay failure must be told by email
        "initiated_by": one_of("patient", "staff", "autopay", required=False)},
-      {**_PAYMENT_EXAMPLE, "failure_code": "card_declined",
+      {**_PAYMENT_V1_EXAMPLE, "failure_code": "card_declined",
        "failure_message": "Your card was declined.", "initiated_by": "patient"})
+event("PaymentFailed", 2, "payments",
+      {**_PAYMENT, "failure_code": text(), "failure_message": text(),
+       # a bank payment that came back days after it was accepted: nobody is
+       # looking at a page, so the payer must be told
+       "after_processing": boolean()},
+      {**_PAYMENT_EXAMPLE, "failure_code": "card_declined",
+       "failure_message": "Your card was declined.", "after_processing": False})
+# Accepted by the bank but not settled yet (ACH takes up to 4 business days):
+# the balance is pending, not paid, and not offered for payment again.
+event("PaymentProcessing", 1, "payments",
+      {**_PAYMENT, **_METHOD_DETAILS, "expected_by": timestamp()},
+      {**_PAYMENT_EXAMPLE, "method": "us_bank_account", "bank_name": "STRIPE TEST BANK",
+       "bank_last4": "6789", "expected_by": "2026-11-30T10:00:00.000000Z"})
+event("PaymentRefunded", 1, "payments",
+      {"refund_id": text(), "payment_id": text(), "client_id": text(), "amount": money(),
+       # the invoice whose balance reopens; absent when the refund comes out of
+       # the credit the payment left on the account
+       "invoice_id": text(required=False), "method": one_of(*_METHODS),
+       "reason": text(required=False), "refunded_at": timestamp()},
+      {"refund_id": "re_1", "payment_id": "pay_1", "client_id": "cl_1", "amount": _USD,
+       "invoice_id": "inv_1", "method": "card", "reason": "requested_by_customer",
+       "refunded_at": "2026-11-26T10:00:00.000000Z"})
+event("RefundFailed", 1, "payments",
+      {"refund_id": text(), "payment_id": text(), "client_id": text(), "amount": money(),
+       "invoice_id": text(required=False), "failure_reason": text()},
+      {"refund_id": "re_1", "payment_id": "pay_1", "client_id": "cl_1", "amount": _USD,
+       "invoice_id": "inv_1", "failure_reason": "expired_or_canceled_card"})
+event("PaymentMethodSaved", 1, "payments",
+      {"method_id": text(), "client_id": text(), "type": one_of("card", "us_bank_account"),
+       "is_default": boolean()},
+      {"method_id": "pm_saved_1", "client_id": "cl_1", "type": "card", "is_default": True},
+      consumed=False)
+
+
+def _payment_v1_to_v2(data: dict, extra: dict) -> dict:
+    base = {k: v for k, v in data.items() if k not in ("invoice_id", "initiated_by")}
+    return {**base, "allocations": [{"invoice_id": data["invoice_id"], "amount": data["amount"]}],
+            "initiated_by": data.get("initiated_by") or "patient", **extra}
+
+
+UPCASTERS[("PaymentCaptured", 1)] = lambda data: _payment_v1_to_v2(
+    data, {"unapplied": {"amount": 0, "currency": data["amount"]["currency"]}})
+UPCASTERS[("PaymentFailed", 1)] = lambda data: _payment_v1_to_v2(
+    data, {"method": "card", "after_processing": False})
 
 # ---- notifications --------------------------------------------------------
 _NOTICE = {"notification_id": text(), "kind": text(), "channel": one_of("email", "portal"),

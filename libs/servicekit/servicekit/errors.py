@@ -34,5 +34,20 @@ class Forbidden(CairnError):
     http_status = 403
 
 
-EXPECTED = (InvalidInput, NotFound, Conflict, Gone, PaymentDeclined, Unauthorized, Forbidden)
+class TooManyAttempts(CairnError):
+    """Too many tries in a short time (card testing, guessing): wait or call."""
+    http_status = 429
+
+
+class ServiceUnavailable(CairnError):
+    http_status = 503
+
+
+class RpcTimeout(ServiceUnavailable):
+    """The service asked did not answer in time; nothing can be assumed about
+    what it did, so the caller must be safe to retry."""
+
+
+EXPECTED = (InvalidInput, NotFound, Conflict, Gone, PaymentDeclined, Unauthorized, Forbidden,
+            TooManyAttempts, ServiceUnavailable, RpcTimeout)
 HTTP_STATUS = {cls.__name__: cls.http_status for cls in EXPECTED}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from servicekit.money import allocate, percent_of
+from servicekit.money import allocate, format_money, percent_of
 
 MAX_UNITS = 999
 MAX_AMOUNT = 99_999_999  # $999,999.99: Stripe's largest charge, and well inside a 32-bit column
@@ -84,6 +84,52 @@ def balance(total: int, amount_paid: int) -> int:
 
 def status_after_payment(total: int, amount_paid: int) -> str:
     return "paid" if amount_paid >= total else "partially_paid"
+
+
+def status_after_refund(total: int, amount_paid: int, was_sent: bool) -> str:
+    """Where an invoice stands once money went back: still paid if it was
+    overpaid by at least the refund, else partly paid, else as before paying."""
+    if amount_paid >= total:
+        return "paid"
+    if amount_paid > 0:
+        return "partially_paid"
+    return "sent" if was_sent else "draft"
+
+
+# Who may pay an invoice in which state: staff may collect on a draft (the
+# walkthrough collects before sending); patients see only what was sent.
+PAYABLE = {"staff": ("draft", "sent", "partially_paid"),
+           "portal": ("sent", "partially_paid"), "pay_link": ("sent", "partially_paid"),
+           "autopay": ("sent", "partially_paid")}
+
+
+def check_payable(status: str, channel: str, number: str, available: int,
+                  amount: int | None) -> int:
+    """The amount a payment may take from an invoice (None: all that is
+    available), or RuleBroken saying why not."""
+    if status == "void":
+        raise RuleBroken(f"Invoice {number} is void; there is nothing to pay.")
+    if status == "paid":
+        raise RuleBroken(f"Invoice {number} is already paid.")
+    if status not in PAYABLE.get(channel, ()):
+        raise RuleBroken(f"Invoice {number} has not been sent yet.")
+    if available <= 0:
+        raise RuleBroken(f"A payment for invoice {number} is already in progress. Wait for it "
+                         "to finish before paying again.")
+    if amount is None:
+        return available
+    if amount > available:
+        raise RuleBroken(f"Invoice {number} has {format_money(available)} due; enter at most that.")
+    return amount
+
+
+HELD_MESSAGE = ("A payment of {amount} is being processed for this invoice. Wait until it "
+                "finishes (bank payments take a few days) before you {action} it.")
+
+
+def check_not_held(held: int, action: str) -> None:
+    if held:
+        raise RuleBroken(HELD_MESSAGE.format(amount=format_money(held), action=action))
 
 
 def check_editable(status: str, new_total: int, amount_paid: int) -> None:

@@ -68,13 +68,54 @@ class InvoiceLine(Base):
 
 
 class InvoicePayment(Base):
-    """A payment applied to an invoice; the payment id makes applying idempotent."""
+    """A payment's share applied to an invoice; (payment, invoice) makes
+    applying idempotent. One payment may pay several invoices."""
     __tablename__ = "invoice_payments"
     payment_id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    invoice_id: Mapped[str] = mapped_column(ForeignKey("invoices.id"), index=True)
+    invoice_id: Mapped[str] = mapped_column(ForeignKey("invoices.id"), primary_key=True,
+                                            index=True)
     amount: Mapped[int] = mapped_column(Integer)
     method: Mapped[str] = mapped_column(String(20))
     applied_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class PaymentHold(Base):
+    """An amount a payment in flight is taking from an invoice. While a hold
+    stands, that amount is not offered for payment again and the invoice
+    cannot be voided or edited. A released hold stays as a tombstone, so a
+    hold request that arrives after its payment ended is refused."""
+    __tablename__ = "payment_holds"
+    payment_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    invoice_id: Mapped[str] = mapped_column(ForeignKey("invoices.id"), primary_key=True,
+                                            index=True)
+    amount: Mapped[int] = mapped_column(Integer)
+    # held (being charged) | processing (a bank payment clearing) | released
+    status: Mapped[str] = mapped_column(String(20))
+    method: Mapped[str] = mapped_column(String(20), default="card")
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    released_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class InvoiceRefund(Base):
+    """Money given back on an invoice; the refund id makes it idempotent."""
+    __tablename__ = "invoice_refunds"
+    refund_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    invoice_id: Mapped[str] = mapped_column(ForeignKey("invoices.id"), index=True)
+    payment_id: Mapped[str] = mapped_column(String(40))
+    amount: Mapped[int] = mapped_column(Integer)
+    refunded_at: Mapped[datetime] = mapped_column(DateTime)
+    failed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class CreditEntry(Base):
+    """Credit on a client's account: what a payment left over (positive),
+    what was refunded out of it (negative). The sum is the credit."""
+    __tablename__ = "credit_entries"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    client_id: Mapped[str] = mapped_column(String(40), index=True)
+    amount: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(80), unique=True)   # "payment:…", "refund:…"
+    at: Mapped[datetime] = mapped_column(DateTime)
 
 
 class InvoiceActivity(Base):

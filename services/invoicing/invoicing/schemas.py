@@ -82,7 +82,10 @@ def service_out(item: ServiceItem) -> dict:
     return {"code": item.code, "description": item.description, "fee": item.fee}
 
 
-def invoice_out(invoice: Invoice, activity=()) -> dict:
+def invoice_out(invoice: Invoice, activity=(), held: dict | None = None) -> dict:
+    """`held`: what payments in flight hold of it ({"held": n, "pending": n});
+    `available` is what may be paid now."""
+    held = held or {"held": 0, "pending": 0}
     return {
         "id": invoice.id, "number": invoice.number, "client_id": invoice.client_id,
         "location_id": invoice.location_id, "payment_type": invoice.payment_type,
@@ -90,6 +93,8 @@ def invoice_out(invoice: Invoice, activity=()) -> dict:
         "status": invoice.status, "currency": invoice.currency,
         "subtotal": invoice.subtotal, "discount_amount": invoice.discount_amount,
         "total": invoice.total, "amount_paid": invoice.amount_paid, "balance": invoice.balance,
+        "held": held["held"], "pending": held["pending"],
+        "available": 0 if held["held"] else invoice.balance,
         "memo": invoice.memo, "due_on": invoice.due_on.isoformat() if invoice.due_on else None,
         "created_at": invoice.created_at.isoformat(), "updated_at": invoice.updated_at.isoformat(),
         "lines": [{"service_code": line.service_code, "description": line.description,

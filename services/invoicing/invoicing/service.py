@@ -2,24 +2,26 @@
 from __future__ import annotations
 
 from nameko.exceptions import RemoteError
-from nameko.rpc import RpcProxy, rpc
-from sqlalchemy import select
+from nameko.rpc import rpc
+from sqlalchemy import func, select
 
 from servicekit.db import Database
 from servicekit.errors import EXPECTED, InvalidInput
 from servicekit.events import handles
 from servicekit.inbox import handle_once
 from servicekit.outbox import OutboxRelay
+from servicekit.rpc import TimedRpcProxy
 
-from invoicing import schemas, usecases
-from invoicing.models import Invoice, ServiceItem
+from invoicing import handlers, holds, schemas, usecases
+from invoicing.domain import PAYABLE
+from invoicing.models import CreditEntry, Invoice, ServiceItem
 
 
 class InvoicingService:
     name = "invoicing"
     db = Database()
     relay = OutboxRelay()
-    clients = RpcProxy("clients")
+    clients = TimedRpcProxy("clients")
 
     @rpc(expected_exceptions=EXPECTED)
     def list_services(self):
@@ -48,9 +50,42 @@ class InvoicingService:
 
     @rpc(expected_exceptions=EXPECTED)
     def list_invoices(self, client_id):
-        invoices = self.db.scalars(select(Invoice).where(Invoice.client_id == str(client_id))
-                                   .order_by(Invoice.created_at.desc()))
-        return [schemas.invoice_out(invoice) for invoice in invoices]
+        return self._invoices_of(str(client_id))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def financial_summary(self, client_id):
+        """A client's or account's invoices, what is due, what is pending
+        (bank payments clearing), and the credit on the account."""
+        invoices = self._invoices_of(str(client_id))
+        credit = self.db.scalar(select(func.coalesce(func.sum(CreditEntry.amount), 0))
+                                .where(CreditEntry.client_id == str(client_id)))
+        live = [i for i in invoices if i["status"] != "void"]
+        return {"invoices": invoices, "credit": credit,
+                "balance": sum(i["balance"] for i in live),
+                "pending": sum(i["pending"] for i in live)}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_payable_invoices(self, client_id, channel):
+        """What this channel may offer for payment now, oldest first."""
+        if channel not in PAYABLE:
+            raise InvalidInput("unknown payment channel")
+        return [i for i in reversed(self._invoices_of(str(client_id)))
+                if i["status"] in PAYABLE[channel] and i["available"] > 0]
+
+    @rpc(expected_exceptions=EXPECTED)
+    def hold_for_payment(self, payment_id, client_id, allocations, channel):
+        """Hold each invoice's amount for a payment about to be taken (amount
+        None: all that is due). Refused, with the reason, if an invoice is not
+        this account's, void, paid, not yet sent (for patients), has another
+        payment in flight, or has less due than asked."""
+        if channel not in PAYABLE:
+            raise InvalidInput("unknown payment channel")
+        if not isinstance(allocations, list) or not allocations:
+            raise InvalidInput("choose at least one invoice")
+        held = holds.hold_for_payment(self.db, str(payment_id), str(client_id), allocations,
+                                      channel)
+        self.db.commit()
+        return held
 
     @rpc(expected_exceptions=EXPECTED)
     def send_invoice(self, invoice_id, channel, actor):
@@ -64,18 +99,40 @@ class InvoicingService:
         self.db.commit()
         return self._out(invoice)
 
-    @handles("payments", "PaymentCaptured")
+    @handles("payments", "PaymentCaptured", version=2)
     def on_payment_captured(self, envelope):
         handle_once(self.db, envelope, "invoicing.on_payment_captured",
-                    lambda data: usecases.apply_payment(self.db, data))
+                    lambda data: handlers.payment_captured(self.db, data))
 
-    @handles("payments", "PaymentFailed")
+    @handles("payments", "PaymentProcessing")
+    def on_payment_processing(self, envelope):
+        handle_once(self.db, envelope, "invoicing.on_payment_processing",
+                    lambda data: handlers.payment_processing(self.db, data))
+
+    @handles("payments", "PaymentFailed", version=2)
     def on_payment_failed(self, envelope):
         handle_once(self.db, envelope, "invoicing.on_payment_failed",
-                    lambda data: usecases.note_failed_payment(self.db, data))
+                    lambda data: handlers.payment_failed(self.db, data))
+
+    @handles("payments", "PaymentRefunded")
+    def on_payment_refunded(self, envelope):
+        handle_once(self.db, envelope, "invoicing.on_payment_refunded",
+                    lambda data: handlers.payment_refunded(self.db, data))
+
+    @handles("payments", "RefundFailed")
+    def on_refund_failed(self, envelope):
+        handle_once(self.db, envelope, "invoicing.on_refund_failed",
+                    lambda data: handlers.refund_failed(self.db, data))
 
     def _out(self, invoice):
-        return schemas.invoice_out(invoice, usecases.activity(self.db, invoice.id))
+        return schemas.invoice_out(invoice, usecases.activity(self.db, invoice.id),
+                                   holds.held_amounts(self.db, [invoice.id]).get(invoice.id))
+
+    def _invoices_of(self, client_id: str) -> list[dict]:
+        invoices = self.db.scalars(select(Invoice).where(Invoice.client_id == client_id)
+                                   .order_by(Invoice.created_at.desc())).all()
+        held = holds.held_amounts(self.db, [invoice.id for invoice in invoices])
+        return [schemas.invoice_out(invoice, held=held.get(invoice.id)) for invoice in invoices]
 
     def _check_references(self, data):
         try:

@@ -3,23 +3,19 @@ changes state, and records its event in the same transaction. The caller
 commits."""
 from __future__ import annotations
 
-import logging
 import secrets
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from servicekit.db import iso, utcnow
+from servicekit.db import utcnow
 from servicekit.errors import InvalidInput, NotFound
 from servicekit.outbox import record_event
 
-from invoicing import domain, schemas
-from invoicing.models import (
-    Counter, Invoice, InvoiceActivity, InvoiceLine, InvoicePayment, ServiceItem,
-)
+from invoicing import domain, holds, schemas
+from invoicing.models import Counter, Invoice, InvoiceActivity, InvoiceLine, ServiceItem
 
 SOURCE = "invoicing"
-log = logging.getLogger(__name__)
 
 
 def load_invoice(session: Session, invoice_id, lock: bool = False) -> Invoice:
@@ -37,7 +33,7 @@ def activity(session: Session, invoice_id: str):
                            .order_by(InvoiceActivity.id)).all()
 
 
-def _note(session: Session, invoice: Invoice, what: str, actor: str = "") -> None:
+def note(session: Session, invoice: Invoice, what: str, actor: str = "") -> None:
     session.add(InvoiceActivity(invoice_id=invoice.id, at=utcnow(), what=what, actor=actor))
 
 
@@ -81,7 +77,7 @@ def save_invoice(session: Session, data: dict, actor: str, invoice_id: str | Non
                     units=line.units, unit_price=line.unit_price, amount=line.amount,
                     discount_share=share)
         for n, (line, share) in enumerate(zip(lines, totals.line_discounts), start=1)]
-    _note(session, invoice, "Saved" if invoice_id else "Created", actor)
+    note(session, invoice, "Saved" if invoice_id else "Created", actor)
     session.flush()
     record_event(session, SOURCE, "InvoiceSaved", {
         **schemas.summary_out(invoice), "location_id": invoice.location_id,
@@ -102,6 +98,7 @@ def _invoice_for_edit(session, invoice_id, data, totals) -> Invoice:
     invoice = load_invoice(session, invoice_id, lock=True)
     if data["client_id"] != invoice.client_id:
         raise InvalidInput("an invoice cannot be moved to another client")
+    domain.check_not_held(holds.held_on(session, invoice.id), "edit")
     domain.check_editable(invoice.status, totals.total, invoice.amount_paid)
     return invoice
 
@@ -117,7 +114,7 @@ def send_invoice(session: Session, invoice_id: str, channel: str, actor: str) ->
     if invoice.status == "draft":
         invoice.status = "sent"
     invoice.sent_at = invoice.updated_at = utcnow()
-    _note(session, invoice, "Sent by email" if channel == "email" else "Posted to the portal", actor)
+    note(session, invoice, "Sent by email" if channel == "email" else "Posted to the portal", actor)
     record_event(session, SOURCE, "InvoiceSent", {
         **schemas.summary_out(invoice), "channel": channel,
         "balance": schemas.money(invoice.balance, invoice.currency), "sent_by": actor})
@@ -127,43 +124,11 @@ def send_invoice(session: Session, invoice_id: str, channel: str, actor: str) ->
 def void_invoice(session: Session, invoice_id: str, actor: str) -> Invoice:
     invoice = load_invoice(session, invoice_id, lock=True)
     try:
+        domain.check_not_held(holds.held_on(session, invoice.id), "void")
         domain.check_voidable(invoice.status, invoice.amount_paid)
     except domain.RuleBroken as broken:
         raise InvalidInput(str(broken)) from None
     invoice.status, invoice.updated_at = "void", utcnow()
-    _note(session, invoice, "Voided", actor)
+    note(session, invoice, "Voided", actor)
     record_event(session, SOURCE, "InvoiceVoided", schemas.summary_out(invoice))
     return invoice
-
-
-def apply_payment(session: Session, data: dict) -> None:
-    """PaymentCaptured → lower the balance; InvoicePaid when nothing is left."""
-    invoice = load_invoice(session, data["invoice_id"], lock=True)
-    if session.get(InvoicePayment, data["payment_id"]) is not None:
-        return
-    amount = data["amount"]["amount"]
-    now = utcnow()
-    session.add(InvoicePayment(payment_id=data["payment_id"], invoice_id=invoice.id,
-                               amount=amount, method=data["method"], applied_at=now))
-    invoice.amount_paid += amount
-    invoice.updated_at = now
-    if invoice.status == "void":
-        log.warning("payment %s arrived for void invoice %s; refund needed", data["payment_id"], invoice.id)
-        _note(session, invoice, f"Payment received ({data['method']}) on a void invoice: refund it")
-        return
-    if invoice.amount_paid > invoice.total:
-        log.warning("payment %s overpays invoice %s", data["payment_id"], invoice.id)
-        _note(session, invoice, "Overpaid: the client has a credit")
-    invoice.status = domain.status_after_payment(invoice.total, invoice.amount_paid)
-    _note(session, invoice, f"Payment received ({data['method']})")
-    if invoice.status == "paid":
-        invoice.paid_at = now
-        record_event(session, SOURCE, "InvoicePaid", {
-            **schemas.summary_out(invoice), "total": schemas.money(invoice.total, invoice.currency),
-            "paid_at": iso(now)})
-
-
-def note_failed_payment(session: Session, data: dict) -> None:
-    """PaymentFailed → the balance stays; staff see the attempt in the history."""
-    invoice = load_invoice(session, data["invoice_id"])
-    _note(session, invoice, f"Payment attempt failed ({data['failure_code']})")

@@ -1,62 +1,13 @@
 """Invoicing as a nameko service on the real broker and PostgreSQL; the
 clients service is a small hand-written stand-in."""
-import json
-
 import pytest
 from nameko.exceptions import RemoteError
-from nameko.rpc import rpc
 from nameko.standalone.events import event_dispatcher
-from nameko.standalone.rpc import ServiceRpcProxy
-from sqlalchemy import create_engine, text
 
 import contracts
-from invoicing.service import InvoicingService
-from servicekit.errors import NotFound
 from tests.support.processes import wait_until
 
-
-class FakeClients:
-    name = "clients"
-
-    @rpc(expected_exceptions=(NotFound,))
-    def get_client(self, client_id):
-        if client_id != "cl_1":
-            raise NotFound(f"client {client_id} not found")
-        return {"id": "cl_1"}
-
-    @rpc(expected_exceptions=(NotFound,))
-    def get_location(self, location_id):
-        if location_id != "loc_1":
-            raise NotFound(f"location {location_id} not found")
-        return {"id": "loc_1"}
-
-
-@pytest.fixture
-def invoicing(container_factory, rabbit_config, database_url):
-    url = database_url("invoicing")
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text("insert into service_catalog (code, description, fee, active) values "
-                                "('90834', 'Psychotherapy, 45 minutes', 15000, true), "
-                                "('90853', 'Group psychotherapy', 6000, true)"))
-    config = {**rabbit_config, "DATABASE_URL": url, "EVENT_RETRY_DELAYS_MS": [50]}
-    for service in (FakeClients, InvoicingService):
-        container_factory(service, config).start()
-    with ServiceRpcProxy("invoicing", config) as proxy:
-        yield proxy, engine, config
-    engine.dispose()
-
-
-def outbox(engine, event_type):
-    with engine.connect() as connection:
-        rows = connection.execute(text("select envelope from outbox where event_type = :t order by seq"),
-                                  {"t": event_type}).all()
-    return [json.loads(row.envelope) for row in rows]
-
-
-PAYLOAD = {"client_id": "cl_1", "location_id": "loc_1", "payment_type": "private_pay",
-           "discount": {"kind": "percent", "value": 1000},
-           "lines": [{"service_code": "90834", "units": 1}, {"service_code": "90853", "units": 2}]}
+from invoicing_testkit import PAYLOAD, captured, outbox, usd
 
 
 def test_saving_prices_the_invoice_and_emits_invoice_saved(invoicing):
@@ -76,15 +27,15 @@ def test_payment_captured_twice_is_applied_once(invoicing):
     proxy, engine, config = invoicing
     invoice = proxy.create_invoice(PAYLOAD, "st_1")
     proxy.send_invoice(invoice["id"], "email", "st_1")
-    data = {**contracts.example("PaymentCaptured"), "invoice_id": invoice["id"], "client_id": "cl_1",
-            "amount": {"amount": 10000, "currency": "usd"}}
-    envelope = contracts.make_envelope("payments", "PaymentCaptured", data, 1)
+    envelope = captured("pay_1", {invoice["id"]: 10000})
     dispatch = event_dispatcher(config)
     dispatch("payments", "PaymentCaptured", envelope)
     dispatch("payments", "PaymentCaptured", envelope)
     wait_until(lambda: proxy.get_invoice(invoice["id"])["amount_paid"] == 10000, what="payment applied")
-    rest = contracts.make_envelope("payments", "PaymentCaptured",
-                                   {**data, "payment_id": "pay_2", "amount": {"amount": 14300, "currency": "usd"}}, 1)
+    # a version 1 event still queued from before the upgrade is upcast and applied
+    rest = contracts.make_envelope("payments", "PaymentCaptured", {
+        **contracts.example("PaymentCaptured", 1), "invoice_id": invoice["id"], "client_id": "cl_1",
+        "payment_id": "pay_2", "amount": usd(14300)}, 1)
     dispatch("payments", "PaymentCaptured", rest)
     wait_until(lambda: proxy.get_invoice(invoice["id"])["status"] == "paid", what="invoice paid")
     final = proxy.get_invoice(invoice["id"])
@@ -96,10 +47,7 @@ def test_payment_captured_twice_is_applied_once(invoicing):
 def test_paid_invoice_cannot_be_edited_voided_or_sent(invoicing):
     proxy, _, config = invoicing
     invoice = proxy.create_invoice(PAYLOAD, "st_1")
-    data = {**contracts.example("PaymentCaptured"), "invoice_id": invoice["id"], "client_id": "cl_1",
-            "amount": {"amount": 24300, "currency": "usd"}}
-    event_dispatcher(config)("payments", "PaymentCaptured",
-                             contracts.make_envelope("payments", "PaymentCaptured", data, 1))
+    event_dispatcher(config)("payments", "PaymentCaptured", captured("pay_1", {invoice["id"]: 24300}))
     wait_until(lambda: proxy.get_invoice(invoice["id"])["status"] == "paid", what="invoice paid")
     for call, message in [(lambda: proxy.update_invoice(invoice["id"], PAYLOAD, "st_1"), "cannot be edited"),
                           (lambda: proxy.void_invoice(invoice["id"], "st_1"), "refund first"),
@@ -127,10 +75,7 @@ def test_a_payment_on_a_void_invoice_keeps_it_void_and_asks_for_a_refund(invoici
     proxy, _, config = invoicing
     invoice = proxy.create_invoice(PAYLOAD, "st_1")
     proxy.void_invoice(invoice["id"], "st_1")
-    data = {**contracts.example("PaymentCaptured"), "invoice_id": invoice["id"], "client_id": "cl_1",
-            "amount": {"amount": 24300, "currency": "usd"}}
-    event_dispatcher(config)("payments", "PaymentCaptured",
-                             contracts.make_envelope("payments", "PaymentCaptured", data, 1))
+    event_dispatcher(config)("payments", "PaymentCaptured", captured("pay_1", {invoice["id"]: 24300}))
     wait_until(lambda: proxy.get_invoice(invoice["id"])["amount_paid"] == 24300, what="payment recorded")
     final = proxy.get_invoice(invoice["id"])
     assert final["status"] == "void"

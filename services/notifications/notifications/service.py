@@ -3,12 +3,13 @@ failed, a portal invitation, a password reset) into emails and portal inbox
 messages, and keeps the delivery log and people's preferences."""
 from __future__ import annotations
 
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import rpc
 
 from servicekit.db import Database
 from servicekit.errors import EXPECTED, NotFound
 from servicekit.events import handles
 from servicekit.outbox import OutboxRelay
+from servicekit.rpc import TimedRpcProxy
 
 from notifications import handlers, schemas, store
 from notifications.mailer import Mailer
@@ -23,9 +24,9 @@ class NotificationsService:
     relay = OutboxRelay()
     mailer = Mailer()
     settings = Settings()
-    clients = RpcProxy("clients")
-    invoicing = RpcProxy("invoicing")
-    payments = RpcProxy("payments")
+    clients = TimedRpcProxy("clients")
+    invoicing = TimedRpcProxy("invoicing")
+    payments = TimedRpcProxy("payments")
 
     @handles("invoicing", "InvoiceSent")
     def on_invoice_sent(self, envelope):

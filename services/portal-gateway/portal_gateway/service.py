@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 
 from nameko.dependency_providers import Config
-from nameko.rpc import RpcProxy
 from nameko.web.handlers import http
+
+from servicekit.rpc import TimedRpcProxy
 
 from portal_gateway import web
 from portal_gateway.pages.admin import AdminPages
@@ -20,9 +21,9 @@ from portal_gateway.pages.staff_clients import StaffClientPages
 
 class PortalGateway(AuthPages, StaffClientPages, BillingPages, AdminPages, PortalPages, PayPages):
     name = "portal-gateway"
-    clients = RpcProxy("clients")
-    invoicing = RpcProxy("invoicing")
-    payments = RpcProxy("payments")
+    clients = TimedRpcProxy("clients")
+    invoicing = TimedRpcProxy("invoicing")
+    payments = TimedRpcProxy("payments")
     settings = Config()
 
     @http("GET", "/healthz")

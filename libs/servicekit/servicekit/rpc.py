@@ -1,0 +1,83 @@
+"""RPC with a deadline. `TimedRpcProxy("invoicing")` is nameko's RpcProxy
+whose calls give up after `RPC_TIMEOUT_SECONDS` (10 s unless configured) with
+`RpcTimeout`, and whose request messages expire in the broker after the same
+time, so a service that stalls does not later work through calls nobody is
+waiting for. One stalled service can then never hang its callers' workers."""
+from __future__ import annotations
+
+import eventlet
+from nameko.rpc import MethodProxy, RpcProxy, ServiceProxy
+
+from servicekit import config
+from servicekit.errors import RpcTimeout
+
+DEFAULT_TIMEOUT_SECONDS = 10.0
+
+
+class TimedRpcProxy(RpcProxy):
+
+    def __init__(self, target_service: str, timeout: float | None = None, **options):
+        super().__init__(target_service, **options)
+        self.timeout = timeout
+
+    def setup(self):
+        super().setup()
+        if self.timeout is None:
+            self.timeout = float(config.setting(self.container.config, "RPC_TIMEOUT_SECONDS",
+                                                DEFAULT_TIMEOUT_SECONDS))
+        self.options.setdefault("expiration", self.timeout)   # seconds, for kombu
+
+    def get_dependency(self, worker_ctx):
+        return TimedServiceProxy(worker_ctx, self.target_service, self.rpc_reply_listener,
+                                 self.timeout, **self.options)
+
+
+class TimedServiceProxy(ServiceProxy):
+
+    def __init__(self, worker_ctx, service_name, reply_listener, timeout, **options):
+        super().__init__(worker_ctx, service_name, reply_listener, **options)
+        self.timeout = timeout
+
+    def __getattr__(self, name):
+        return TimedMethodProxy(self.worker_ctx, self.service_name, name, self.reply_listener,
+                                self.timeout, **self.options)
+
+
+class TimedMethodProxy(MethodProxy):
+
+    def __init__(self, worker_ctx, service_name, method_name, reply_listener, timeout, **options):
+        super().__init__(worker_ctx, service_name, method_name, reply_listener, **options)
+        self.timeout = timeout
+
+    def __call__(self, *args, **kwargs):
+        return self.call_async(*args, **kwargs).result()
+
+    def call_async(self, *args, **kwargs):
+        return TimedReply(self._call(*args, **kwargs), self)
+
+
+class TimedReply:
+    """A pending reply whose `result()` waits at most the proxy's timeout."""
+
+    def __init__(self, reply, proxy: TimedMethodProxy):
+        self.reply, self.proxy = reply, proxy
+
+    def result(self):
+        deadline = eventlet.Timeout(self.proxy.timeout)
+        try:
+            return self.reply.result()
+        except eventlet.Timeout as expired:
+            if expired is not deadline:   # an enclosing deadline of the caller's own
+                raise
+            self._forget()
+            raise RpcTimeout(f"{self.proxy.service_name}.{self.proxy.method_name} did not answer "
+                             f"within {self.proxy.timeout:g} s") from None
+        finally:
+            deadline.cancel()
+
+    def _forget(self) -> None:
+        """Drop the reply listener's waiter: a late answer is simply discarded."""
+        waiting = self.proxy.reply_listener._reply_events
+        for correlation_id, event in list(waiting.items()):
+            if event is self.reply.reply_event:
+                waiting.pop(correlation_id, None)

@@ -1,0 +1,106 @@
+"""Payments in flight, as invoicing sees them. Before any money moves,
+payments asks invoicing to hold the amounts it means to take: invoicing
+checks every invoice (this account's, payable, enough due, no other payment
+in flight) and records the holds in one transaction. A hold keeps the amount
+from being offered again and the invoice from being voided or edited, until
+the payment's outcome (PaymentCaptured / PaymentFailed) releases it."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from servicekit.db import utcnow
+from servicekit.errors import Conflict, InvalidInput
+
+from invoicing import domain
+from invoicing.models import Invoice, PaymentHold
+
+ACTIVE = ("held", "processing")
+
+
+def held_amounts(session: Session, invoice_ids: list[str]) -> dict[str, dict]:
+    """Per invoice: the amount held by payments in flight, and how much of
+    it is a bank payment clearing."""
+    rows = session.execute(
+        select(PaymentHold.invoice_id, PaymentHold.status, func.sum(PaymentHold.amount))
+        .where(PaymentHold.invoice_id.in_(invoice_ids), PaymentHold.status.in_(ACTIVE))
+        .group_by(PaymentHold.invoice_id, PaymentHold.status)).all()
+    found: dict[str, dict] = {}
+    for invoice_id, status, amount in rows:
+        entry = found.setdefault(invoice_id, {"held": 0, "pending": 0})
+        entry["held"] += amount
+        if status == "processing":
+            entry["pending"] += amount
+    return found
+
+
+def held_on(session: Session, invoice_id: str) -> int:
+    return held_amounts(session, [invoice_id]).get(invoice_id, {}).get("held", 0)
+
+
+def hold_for_payment(session: Session, payment_id: str, client_id: str, wanted: list[dict],
+                     channel: str) -> dict:
+    """Hold each invoice's amount for the payment (None: all that is due);
+    the same request again gets the same answer."""
+    existing = session.scalars(select(PaymentHold).where(PaymentHold.payment_id == payment_id)).all()
+    if existing:
+        if any(hold.status == "released" for hold in existing):
+            raise Conflict("This payment has already ended.")
+        return _answer(existing)
+    ids = sorted(item["invoice_id"] for item in wanted)
+    invoices = {invoice.id: invoice for invoice in session.scalars(
+        select(Invoice).where(Invoice.id.in_(ids)).order_by(Invoice.id).with_for_update())}
+    held = held_amounts(session, ids)
+    now, holds = utcnow(), []
+    for item in wanted:
+        invoice = invoices.get(item["invoice_id"])
+        if invoice is None or invoice.client_id != client_id:
+            raise InvalidInput("That invoice is not on this account.")
+        available = invoice.balance if not held.get(invoice.id) else 0
+        try:
+            amount = domain.check_payable(invoice.status, channel, invoice.number, available,
+                                          item.get("amount"))
+        except domain.RuleBroken as broken:
+            conflict = invoice.status in ("void", "paid") or held.get(invoice.id)
+            raise (Conflict if conflict else InvalidInput)(str(broken)) from None
+        holds.append(PaymentHold(payment_id=payment_id, invoice_id=invoice.id, amount=amount,
+                                 status="held", created_at=now))
+    session.add_all(holds)
+    session.flush()
+    return _answer(holds, invoices)
+
+
+def _answer(holds, invoices=None) -> dict:
+    currency = "usd"
+    if invoices:
+        currency = next(iter(invoices.values())).currency
+    return {"currency": currency,
+            "allocations": [{"invoice_id": hold.invoice_id, "amount": hold.amount}
+                            for hold in holds]}
+
+
+def release(session: Session, payment_id: str, invoice_ids: list[str]) -> None:
+    """The payment ended: its holds (or, if it never placed any, tombstones
+    that refuse a late hold request) are released."""
+    now = utcnow()
+    found = {hold.invoice_id: hold for hold in session.scalars(
+        select(PaymentHold).where(PaymentHold.payment_id == payment_id))}
+    for invoice_id in invoice_ids:
+        hold = found.get(invoice_id)
+        if hold is None:
+            if session.get(Invoice, invoice_id) is None:
+                continue
+            hold = PaymentHold(payment_id=payment_id, invoice_id=invoice_id, amount=0,
+                               created_at=now, status="released")
+            session.add(hold)
+        hold.status, hold.released_at = "released", now
+    session.flush()
+
+
+def mark_processing(session: Session, payment_id: str, method: str) -> list[PaymentHold]:
+    holds = session.scalars(select(PaymentHold).where(
+        PaymentHold.payment_id == payment_id, PaymentHold.status == "held")).all()
+    for hold in holds:
+        hold.status, hold.method = "processing", method
+    session.flush()
+    return holds

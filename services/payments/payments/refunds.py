@@ -1,0 +1,170 @@
+"""Refunds: full or partial, several per payment, never more in total than
+was paid — nor more back from one invoice than was paid on it. A refund row
+is committed (under the payment's lock, which is what keeps two concurrent
+refunds from passing the limit together) before Stripe is asked, with an
+idempotency key derived from it. `PaymentRefunded` leaves once Stripe has
+accepted the refund; `RefundFailed` if it fails afterwards."""
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from servicekit.db import iso, utcnow
+from servicekit.errors import Conflict, InvalidInput, NotFound, PaymentDeclined
+from servicekit.money import format_money
+from servicekit.outbox import record_event
+
+from payments import domain
+from payments.charging import Collaborators
+from payments.models import Payment, Refund
+from payments.stripe_gateway import Declined, Refused, RefundView, Unanswered
+from payments.transitions import SOURCE, lock_payment, money
+
+log = logging.getLogger(__name__)
+REASONS = ("requested_by_customer", "duplicate", "fraudulent")
+COUNTED = ("requested", "pending", "succeeded")     # what the limits count against
+ORDER = {"requested": 0, "pending": 1, "succeeded": 2, "failed": 3, "canceled": 3, "refused": 3}
+
+
+def refundable(session: Session, payment: Payment) -> dict:
+    """What is left to refund: of the whole payment, of each invoice it paid,
+    and of the credit it left on the account (key None)."""
+    taken = dict(session.execute(
+        select(Refund.invoice_id, func.sum(Refund.amount))
+        .where(Refund.payment_id == payment.id, Refund.status.in_(COUNTED))
+        .group_by(Refund.invoice_id)).all())
+    parts = {a.invoice_id: a.amount - taken.get(a.invoice_id, 0) for a in payment.allocations}
+    parts[None] = payment.credit_amount - taken.get(None, 0)
+    return {"total": payment.amount - sum(taken.values()), "parts": parts}
+
+
+def request_refund(c: Collaborators, *, payment_id: str, amount, invoice_id: str | None,
+                   reason: str | None, note: str, requested_by: str, request_key: str) -> Refund:
+    existing = c.db.scalars(select(Refund).where(Refund.request_key == request_key)).first()
+    if existing is not None:
+        return existing
+    refund = _record(c.db, payment_id, amount, invoice_id, reason, note, requested_by, request_key)
+    if refund.manual:
+        return _apply(c.db, refund.id, "succeeded")
+    return _send(c, refund.id)
+
+
+def _record(session: Session, payment_id, amount, invoice_id, reason, note, requested_by,
+            request_key) -> Refund:
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+        raise InvalidInput("Enter an amount to refund, more than $0.00.")
+    if reason is not None and reason not in REASONS:
+        raise InvalidInput("Choose why the money is going back.")
+    payment = lock_payment(session, payment_id)
+    if payment is None:
+        raise NotFound("That payment was not found.")
+    if payment.status != "succeeded":
+        raise Conflict("Only a completed payment can be refunded.")
+    left = refundable(session, payment)
+    if invoice_id not in left["parts"]:
+        raise InvalidInput("Choose which invoice (or the account credit) the refund comes from.")
+    most = min(left["total"], left["parts"][invoice_id])
+    if amount > most:
+        session.rollback()
+        raise InvalidInput(f"At most {format_money(most, payment.currency)} can be refunded "
+                           "from there.")
+    now = utcnow()
+    refund = Refund(id=f"rf_{secrets.token_hex(8)}", payment_id=payment.id, invoice_id=invoice_id,
+                    amount=amount, currency=payment.currency, reason=reason,
+                    note=(note or "")[:300], status="requested",
+                    manual=payment.method in domain.MANUAL_METHODS, request_key=request_key,
+                    requested_by=requested_by, next_check_at=now + timedelta(minutes=2),
+                    lease_until=now + domain.LEASE, created_at=now, updated_at=now)
+    session.add(refund)
+    session.commit()
+    return refund
+
+
+def _send(c: Collaborators, refund_id: str) -> Refund:
+    refund = c.db.get(Refund, refund_id)
+    payment = c.db.get(Payment, refund.payment_id)
+    try:
+        view = c.stripe.refund(intent_id=payment.stripe_payment_intent, amount=refund.amount,
+                               refund_id=refund.id, reason=refund.reason,
+                               key=refund.idempotency_key())
+    except (Refused, Declined) as refused:
+        _apply(c.db, refund_id, "refused", failure=str(getattr(refused, "code", "")) or "refused")
+        raise PaymentDeclined("The card processor did not accept this refund. Nothing was "
+                              "refunded.") from None
+    except Unanswered:
+        log.warning("refund %s: Stripe did not answer; left for the reconciler", refund_id)
+        return c.db.get(Refund, refund_id)
+    return apply_view(c.db, refund_id, view)
+
+
+def apply_view(session: Session, refund_id: str, view: RefundView) -> Refund:
+    return _apply(session, refund_id, view.status, stripe_refund=view.id,
+                  failure=view.failure_reason)
+
+
+def _apply(session: Session, refund_id: str, status: str, *, stripe_refund: str | None = None,
+           failure: str | None = None) -> Refund:
+    """Move the refund forward; the first move into pending/succeeded says
+    PaymentRefunded, a later failure says RefundFailed."""
+    refund = session.scalars(select(Refund).where(Refund.id == refund_id).with_for_update()
+                             .execution_options(populate_existing=True)).one()
+    refund.stripe_refund = refund.stripe_refund or stripe_refund
+    previous = refund.status
+    if status not in ORDER or ORDER[status] <= ORDER[previous] or previous in ("refused",):
+        session.commit()
+        return refund
+    refund.status, refund.updated_at = status, utcnow()
+    refund.lease_until = None
+    refund.next_check_at = refund.updated_at + timedelta(hours=12) if status == "pending" else None
+    payment = session.get(Payment, refund.payment_id)
+    facts = {"refund_id": refund.id, "payment_id": refund.payment_id,
+             "client_id": payment.client_id, "amount": money(refund.amount, refund.currency)}
+    if refund.invoice_id:
+        facts["invoice_id"] = refund.invoice_id
+    accepted_before = previous in ("pending", "succeeded")
+    if status in ("pending", "succeeded") and not accepted_before:
+        record_event(session, SOURCE, "PaymentRefunded", {
+            **facts, "method": payment.method, "reason": refund.reason,
+            "refunded_at": iso(refund.updated_at)})
+    elif status in ("failed", "canceled", "refused"):
+        refund.failure_reason = (failure or status)[:120]
+        if accepted_before:
+            record_event(session, SOURCE, "RefundFailed", {
+                **facts, "failure_reason": refund.failure_reason})
+    session.commit()
+    return refund
+
+
+def settle(c: Collaborators, refund_id: str, now=None) -> Refund:
+    """A refund Stripe never answered, or one still pending: ask again.
+    Within the key window the same request is replayed (Stripe answers what
+    it did, or does it now — the refund staff asked for, once); after it,
+    Stripe's list for the payment is searched for our id."""
+    now = now or utcnow()
+    refund = c.db.get(Refund, refund_id)
+    payment = c.db.get(Payment, refund.payment_id)
+    try:
+        if refund.stripe_refund:
+            view = c.stripe.retrieve_refund(refund.stripe_refund)
+        elif now - refund.created_at < domain.KEY_WINDOW:
+            view = c.stripe.refund(intent_id=payment.stripe_payment_intent, amount=refund.amount,
+                                   refund_id=refund.id, reason=refund.reason,
+                                   key=refund.idempotency_key())
+        else:
+            found = [r for r in c.stripe.refunds_of(payment.stripe_payment_intent)
+                     if r.cairn_id == refund.id]
+            if not found:
+                return _apply(c.db, refund_id, "refused", failure="never reached the processor")
+            view = found[0]
+    except Unanswered:
+        refund = c.db.get(Refund, refund_id)
+        refund.next_check_at, refund.lease_until = now + timedelta(minutes=1), None
+        c.db.commit()
+        return refund
+    except (Refused, Declined):
+        return _apply(c.db, refund_id, "refused", failure="refused by the processor")
+    return apply_view(c.db, refund_id, view)
