@@ -69,6 +69,16 @@ class RecordsApi:
         return {"client_id": client.id, "name": views.full_name(client),
                 "first_name": client.first_name, "email": client.email}
 
+    @rpc(expected_exceptions=EXPECTED)
+    def check_date_of_birth(self, client_id, date_of_birth):
+        """Whether a payer who opened a payment link knows the patient's date
+        of birth (the only proof asked before an invoice's services are
+        shown). The date itself never leaves this service; False when none
+        is on file."""
+        born = schemas.day({"date_of_birth": date_of_birth}, "date_of_birth", required=True)
+        client = records.load_client(self.db, client_id)
+        return born is not None and client.date_of_birth == born
+
     # ---- third-party contacts ------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
     def add_contact(self, client_id, payload, actor):

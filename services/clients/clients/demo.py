@@ -35,11 +35,12 @@ STAFF_USERS = [
     ("st_demo_clinician", "clinician@demo.cairn.test", "Casey Clinician", "clinician",
      STAFF_PASSWORD, ["loc_north"]),
 ]
-# Clients who sign in to the portal for themselves: (id, first, last, email)
+# Clients who sign in to the portal for themselves: (id, first, last, email,
+# date of birth — a payer proves it before a payment link shows services)
 CLIENTS = [
-    ("cl_demo_avery", "Avery", "Lindqvist", "avery@demo.cairn.test"),
-    ("cl_demo_jordan", "Jordan", "Okafor", "jordan@demo.cairn.test"),
-    ("cl_demo_sam", "Sam", "Reyes", "sam@demo.cairn.test"),
+    ("cl_demo_avery", "Avery", "Lindqvist", "avery@demo.cairn.test", date(1988, 3, 14)),
+    ("cl_demo_jordan", "Jordan", "Okafor", "jordan@demo.cairn.test", date(1992, 11, 5)),
+    ("cl_demo_sam", "Sam", "Reyes", "sam@demo.cairn.test", date(1979, 7, 21)),
 ]
 GUARDIAN = {"id": "pa_demo_morgan", "email": "morgan@demo.cairn.test", "name": "Morgan Reyes",
             "password": PORTAL_PASSWORD, "clients": ["cl_demo_ellis", "cl_demo_kai"]}
@@ -55,7 +56,7 @@ WELCOME_MESSAGE = ("Welcome to the Cedar Ridge patient portal. Here you can see 
                    "we may share billing information with.")
 # Every demo sign-in, for the run script to print: (who, where, login, password)
 CREDENTIALS = [(name, "staff", email, password) for _, email, name, _, password, _ in STAFF_USERS] + \
-    [(f"{first} {last}", "portal", email, PORTAL_PASSWORD) for _, first, last, email in CLIENTS] + \
+    [(f"{first} {last}", "portal", email, PORTAL_PASSWORD) for _, first, last, email, _ in CLIENTS] + \
     [(f"{GUARDIAN['name']} (guardian of Ellis and Kai Reyes)", "portal", GUARDIAN["email"],
       GUARDIAN["password"])]
 
@@ -89,10 +90,12 @@ def seed(session: Session) -> None:
         for location_id in locations:
             _add_missing(session, StaffLocation, (staff_id, location_id),
                          lambda: StaffLocation(staff_id=staff_id, location_id=location_id))
-    for client_id, first, last, email in CLIENTS:
+    for client_id, first, last, email, born in CLIENTS:
         _add_missing(session, Client, client_id, lambda: Client(
             id=client_id, kind="client", first_name=first, last_name=last, email=email,
-            created_at=now))
+            date_of_birth=born, created_at=now))
+        client = session.get(Client, client_id)
+        client.date_of_birth = client.date_of_birth or born
         _portal_account(session, client_id.replace("cl_", "pa_"), email, f"{first} {last}",
                         PORTAL_PASSWORD, {client_id: "self"})
     for client_id, kind, first, last, born in OTHER_PROFILES:

@@ -46,11 +46,13 @@ def check_coverage(effective_on: date, end_on: date | None) -> None:
 STAFF_ROLES = ("front_desk", "biller", "clinician", "administrator")
 ALL_PERMISSIONS = frozenset({
     "clients.read", "clients.write", "contacts.write", "insurance.write", "portal.invite",
-    "billing.read", "billing.write", "org.admin", "staff.admin", "audit.read"})
+    "billing.read", "billing.write", "payments.refund", "org.admin", "staff.admin",
+    "audit.read"})
 PERMISSIONS: dict[str, frozenset[str]] = {
     "front_desk": frozenset({"clients.read", "clients.write", "contacts.write", "insurance.write",
                              "portal.invite", "billing.read", "billing.write"}),
-    "biller": frozenset({"clients.read", "insurance.write", "billing.read", "billing.write"}),
+    "biller": frozenset({"clients.read", "insurance.write", "billing.read", "billing.write",
+                         "payments.refund"}),
     "clinician": frozenset({"clients.read", "contacts.write"}),
     "administrator": ALL_PERMISSIONS,
 }

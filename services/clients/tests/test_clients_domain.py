@@ -99,9 +99,10 @@ def test_permission_matrix():
     p = domain.PERMISSIONS
     assert p["front_desk"] == {"clients.read", "clients.write", "contacts.write", "insurance.write",
                                "portal.invite", "billing.read", "billing.write"}
-    assert p["biller"] == {"clients.read", "insurance.write", "billing.read", "billing.write"}
+    assert p["biller"] == {"clients.read", "insurance.write", "billing.read", "billing.write",
+                           "payments.refund"}
     assert p["clinician"] == {"clients.read", "contacts.write"}
-    assert p["administrator"] == domain.ALL_PERMISSIONS and len(domain.ALL_PERMISSIONS) == 10
+    assert p["administrator"] == domain.ALL_PERMISSIONS and len(domain.ALL_PERMISSIONS) == 11
     assert not domain.staff_may("clinician", "clients.write")
     assert not domain.staff_may("administrator", "org.admin", active=False)
     assert not domain.staff_may("janitor", "clients.read")

@@ -200,3 +200,10 @@ def test_the_audit_log_refuses_update_and_delete_on_postgresql(clients):
         with pytest.raises(DBAPIError, match="append-only"):
             clients.sql(statement)
     assert [row.outcome for row in clients.audit("client.read")] == ["ok"]
+
+
+def test_date_of_birth_check_says_only_yes_or_no(clients):
+    assert clients.rpc.check_date_of_birth("cl_ellis", "2012-01-01") is True
+    assert clients.rpc.check_date_of_birth("cl_ellis", "2012-01-02") is False
+    assert clients.rpc.check_date_of_birth("cl_avery", "2012-01-01") is False   # none on file
+    remote_error(lambda: clients.rpc.check_date_of_birth("cl_ellis", "01/01/2012"), "InvalidInput")

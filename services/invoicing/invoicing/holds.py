@@ -39,9 +39,13 @@ def held_on(session: Session, invoice_id: str) -> int:
 
 
 def hold_for_payment(session: Session, payment_id: str, client_id: str, wanted: list[dict],
-                     channel: str) -> dict:
+                     channel: str, ended: list[str] = ()) -> dict:
     """Hold each invoice's amount for the payment (None: all that is due);
-    the same request again gets the same answer."""
+    the same request again gets the same answer. `ended`: earlier attempts
+    payments knows have failed, whose PaymentFailed may still be on its way;
+    their holds go first."""
+    for earlier in ended:
+        release(session, earlier, [item["invoice_id"] for item in wanted])
     existing = session.scalars(select(PaymentHold).where(PaymentHold.payment_id == payment_id)).all()
     if existing:
         if any(hold.status == "released" for hold in existing):

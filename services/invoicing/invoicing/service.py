@@ -73,7 +73,7 @@ class InvoicingService:
                 if i["status"] in PAYABLE[channel] and i["available"] > 0]
 
     @rpc(expected_exceptions=EXPECTED)
-    def hold_for_payment(self, payment_id, client_id, allocations, channel):
+    def hold_for_payment(self, payment_id, client_id, allocations, channel, ended=()):
         """Hold each invoice's amount for a payment about to be taken (amount
         None: all that is due). Refused, with the reason, if an invoice is not
         this account's, void, paid, not yet sent (for patients), has another
@@ -82,8 +82,10 @@ class InvoicingService:
             raise InvalidInput("unknown payment channel")
         if not isinstance(allocations, list) or not allocations:
             raise InvalidInput("choose at least one invoice")
+        if not isinstance(ended, (list, tuple)):
+            raise InvalidInput("ended must be a list of payment ids")
         held = holds.hold_for_payment(self.db, str(payment_id), str(client_id), allocations,
-                                      channel)
+                                      channel, [str(p) for p in ended if p != payment_id])
         self.db.commit()
         return held
 

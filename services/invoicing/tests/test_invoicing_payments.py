@@ -160,3 +160,19 @@ def test_a_refund_from_the_credit_shrinks_it(invoicing):
     wait_until(lambda: proxy.financial_summary("cl_1")["credit"] == 1000, what="credit")
     dispatch("payments", "PaymentRefunded", refunded("rf_c", "pay_1", 600))
     wait_until(lambda: proxy.financial_summary("cl_1")["credit"] == 400, what="credit refunded")
+
+
+def test_a_retry_releases_the_hold_of_an_attempt_payments_says_has_failed(invoicing):
+    """The decline's PaymentFailed has not reached invoicing yet when the
+    payer tries another card: payments names the failed attempt, and its
+    hold goes (and stays gone when the event arrives)."""
+    proxy, _, config = invoicing
+    invoice = sent_invoice(proxy)
+    wanted = [{"invoice_id": invoice["id"], "amount": None}]
+    proxy.hold_for_payment("pay_declined", "cl_1", wanted, "pay_link")
+    held = proxy.hold_for_payment("pay_retry", "cl_1", wanted, "pay_link", ["pay_declined"])
+    assert held["allocations"][0]["amount"] == TOTAL
+    event_dispatcher(config)("payments", "PaymentFailed", failed("pay_declined", {invoice["id"]: TOTAL}))
+    wait_until(lambda: any("Payment attempt failed" in a["what"]
+                           for a in proxy.get_invoice(invoice["id"])["activity"]), what="noted")
+    assert proxy.get_invoice(invoice["id"])["held"] == TOTAL        # the retry's hold stands

@@ -73,10 +73,6 @@ class ChargeRequest:
     details: MethodDetails | None = field(default=None, repr=False)
 
 
-class PaymentFailedError(PaymentDeclined):
-    """The attempt is over and nothing was taken; the message says why."""
-
-
 # ---- starting --------------------------------------------------------------
 
 def take_payment(c: Collaborators, request: ChargeRequest) -> Payment:
@@ -179,7 +175,8 @@ def _hold(c: Collaborators, payment: Payment, request: ChargeRequest) -> None:
     wanted = [{"invoice_id": invoice_id, "amount": amount}
               for invoice_id, amount in request.allocations]
     try:
-        held = c.invoicing.hold_for_payment(payment.id, payment.client_id, wanted, payment.channel)
+        held = c.invoicing.hold_for_payment(payment.id, payment.client_id, wanted, payment.channel,
+                                            _ended_on(c.db, [i for i, _ in request.allocations]))
     except RemoteError as refusal:
         if refusal.exc_type not in ("Conflict", "InvalidInput", "NotFound"):
             _fail_before_stripe(c, payment.id, "invoicing_unavailable", BILLING_UNAVAILABLE)
@@ -191,6 +188,16 @@ def _hold(c: Collaborators, payment: Payment, request: ChargeRequest) -> None:
         _fail_before_stripe(c, payment.id, "invoicing_unavailable", BILLING_UNAVAILABLE)
         raise ServiceUnavailable(BILLING_UNAVAILABLE) from None
     _set_amounts(c, payment.id, held)
+
+
+def _ended_on(session: Session, invoice_ids: list[str]) -> list[str]:
+    """Recent attempts on these invoices that failed: their PaymentFailed may
+    not have reached invoicing yet, so their holds are released now rather
+    than making a payer who retries at once wait for it."""
+    since = utcnow() - timedelta(days=1)
+    return list(session.scalars(select(Payment.id).join(PaymentAllocation).where(
+        PaymentAllocation.invoice_id.in_(invoice_ids), Payment.status == "failed",
+        Payment.updated_at >= since).limit(50)))
 
 
 def _set_amounts(c: Collaborators, payment_id: str, held: dict) -> None:
@@ -318,7 +325,7 @@ def _declined(c: Collaborators, payment_id: str, declined: Declined) -> Payment:
     move(c.db, payment, "failed", intent=declined.intent_id, failure_code=declined.code,
          failure_message=message)
     c.db.commit()
-    raise PaymentFailedError(message)
+    raise PaymentDeclined(message)
 
 
 def _fail_for_good(c: Collaborators, payment_id: str, code: str | None) -> Payment:
@@ -327,7 +334,7 @@ def _fail_for_good(c: Collaborators, payment_id: str, code: str | None) -> Payme
     move(c.db, payment, "failed", failure_code=code or "refused", failure_message=message)
     c.db.commit()
     log.warning("payment %s refused by Stripe (%s)", payment_id, code)
-    raise PaymentFailedError(message)
+    raise PaymentDeclined(message)
 
 
 def _unanswered(c: Collaborators, payment_id: str) -> Payment:
@@ -450,10 +457,12 @@ def _look_again(c: Collaborators, payment_id: str, when) -> Payment:
     return payment
 
 
-def free_invoice_for_new_attempt(c: Collaborators, invoice_ids: list[str]) -> None:
+def free_invoice_for_new_attempt(c: Collaborators, request: ChargeRequest) -> None:
     """Before a new attempt on these invoices: an earlier attempt that is
     only waiting for an answer nobody will give (its worker is gone) is
-    settled first; one that is genuinely under way keeps the invoice."""
+    settled first, and the same payer's unfinished 3-D Secure is abandoned;
+    anything genuinely under way keeps the invoice."""
+    invoice_ids = [invoice_id for invoice_id, _ in request.allocations]
     rows = c.db.scalars(select(PaymentAllocation).where(
         PaymentAllocation.invoice_id.in_(invoice_ids), PaymentAllocation.in_flight)).all()
     now = utcnow()
@@ -461,6 +470,11 @@ def free_invoice_for_new_attempt(c: Collaborators, invoice_ids: list[str]) -> No
         payment = c.db.get(Payment, allocation.payment_id)
         if payment.status == "pending" and (payment.lease_until is None or payment.lease_until < now):
             settle(c, payment.id, now=now)
-        elif payment.status == "requires_action":
-            # the payer left 3-D Secure unfinished and is paying again: abandon it
+        elif payment.status == "requires_action" and _same_payer(payment, request):
             settle(c, payment.id, abandon_action=True, now=now)
+
+
+def _same_payer(payment: Payment, request: ChargeRequest) -> bool:
+    if payment.link_id or request.link_id:
+        return payment.link_id == request.link_id
+    return payment.channel == request.channel and payment.actor_id == request.actor_id

@@ -14,7 +14,7 @@ from nameko.timer import timer
 from sqlalchemy import select
 
 from servicekit.db import Database, iso, utcnow
-from servicekit.errors import EXPECTED, InvalidInput, NotFound
+from servicekit.errors import EXPECTED, InvalidInput, NotFound, PaymentDeclined
 from servicekit.events import handles
 from servicekit.inbox import handle_once
 from servicekit.outbox import OutboxRelay
@@ -22,7 +22,7 @@ from servicekit.rpc import TimedRpcProxy
 
 from payments import domain, links, methods, reconcile, refunds, schemas, webhooks
 from payments.charging import (
-    ChargeRequest, Collaborators, PaymentFailedError, complete_action,
+    ChargeRequest, Collaborators, complete_action,
     free_invoice_for_new_attempt, take_payment,
 )
 from payments.models import Payment, PaymentAllocation, Refund
@@ -80,15 +80,15 @@ class PaymentsService:
         links.check_pay_allowed(self.db, link, ip, self.settings.limits)
         self.db.rollback()
         c = self._collaborators()
-        free_invoice_for_new_attempt(c, [link.invoice_id])
         request = ChargeRequest(
             client_id=link.client_id, allocations=[(link.invoice_id, amount)], method="card",
             channel="pay_link", initiated_by="patient", link_id=link.id,
             payment_method=payment_method, ip=ip, user_agent=user_agent,
             return_url_prefix=return_url_prefix)
+        free_invoice_for_new_attempt(c, request)
         try:
             payment = take_payment(c, request)
-        except PaymentFailedError:
+        except PaymentDeclined:
             self.db.rollback()
             links.note_decline(self.db, link.id, ip, self.settings.limits)
             raise
@@ -321,7 +321,7 @@ class PaymentsService:
     # ---- helpers ----------------------------------------------------------------------------
     def _take(self, request: ChargeRequest) -> dict:
         c = self._collaborators()
-        free_invoice_for_new_attempt(c, [invoice_id for invoice_id, _ in request.allocations])
+        free_invoice_for_new_attempt(c, request)
         return self._payment_out(take_payment(c, request))
 
     def _method_choice(self, payload: dict) -> dict:

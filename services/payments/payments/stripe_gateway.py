@@ -243,7 +243,7 @@ class Stripe:
         pm = getattr(obj, "payment_method", None)
         if with_method and pm:
             method = _method(pm) if not isinstance(pm, str) else self.payment_method(pm)
-        metadata = getattr(obj, "metadata", None) or {}
+        metadata = _metadata(obj)
         cairn_id = metadata.get("cairn_payment_id") or metadata.get("cairn_setup_id")
         return IntentView(obj.id, obj.status, getattr(obj, "amount", 0) or 0,
                           getattr(obj, "currency", "usd") or "usd", cairn_id, url,
@@ -262,6 +262,11 @@ class Stripe:
             params = {**params, "starting_after": page.data[-1].id}
 
 
+def _metadata(obj) -> dict:
+    metadata = getattr(obj, "metadata", None)
+    return metadata.to_dict() if metadata else {}
+
+
 def _method(obj) -> MethodDetails:
     card = getattr(obj, "card", None) if obj.type == "card" else None
     bank = getattr(obj, "us_bank_account", None) if obj.type == "us_bank_account" else None
@@ -277,7 +282,7 @@ def _method(obj) -> MethodDetails:
 def _refund(obj) -> RefundView:
     intent = obj.payment_intent
     intent_id = intent if isinstance(intent, str) or intent is None else intent.id
-    metadata = getattr(obj, "metadata", None) or {}
+    metadata = _metadata(obj)
     return RefundView(obj.id, obj.status, obj.amount, intent_id, metadata.get("cairn_refund_id"),
                       getattr(obj, "failure_reason", None), getattr(obj, "created", 0) or 0)
 

@@ -1,0 +1,131 @@
+"""Shared by the payments tests: stand-ins for invoicing (holding balances
+by the same rules) and clients, and helpers to read the outbox and hand
+Stripe's webhooks over the way the gateway does."""
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+import requests
+from nameko.exceptions import RemoteError
+from nameko.rpc import rpc
+from sqlalchemy import text
+
+import contracts
+from servicekit.errors import EXPECTED, Conflict, InvalidInput
+from stripe_sandbox import signature_header
+
+SECRET = "whsec_payments_test"
+DOB = "1988-03-14"
+STAFF = {"kind": "staff", "id": "st_1", "ip": "10.0.0.5"}
+
+
+def portal(client_id="cl_1"):
+    return {"kind": "portal", "id": "pa_1", "client_id": client_id, "ip": "10.0.0.9"}
+
+
+class FakeInvoicing:
+    """Invoices in memory; holds follow invoicing's rules (this account's,
+    payable, one payment in flight, no more than is due)."""
+    name = "invoicing"
+    invoices: dict = {}
+    holds: dict = {}
+    released: set = set()
+    calls: list = []
+
+    @classmethod
+    def reset(cls, **invoices):
+        cls.invoices = {i: {"id": i, "client_id": "cl_1", "status": "sent", "total": t,
+                            "amount_paid": 0, "currency": "usd", "number": f"INV-{n:06d}"}
+                        for n, (i, t) in enumerate(invoices.items(), start=1)}
+        cls.holds, cls.released, cls.calls = {}, set(), []
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_invoice(self, invoice_id):
+        return dict(self.invoices[invoice_id], balance=self._due(invoice_id))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def hold_for_payment(self, payment_id, client_id, allocations, channel, ended=()):
+        FakeInvoicing.calls.append(payment_id)
+        for earlier in ended:
+            FakeInvoicing.holds.pop(earlier, None)
+            FakeInvoicing.released.add(earlier)
+        if payment_id in self.released:
+            raise Conflict("This payment has already ended.")
+        if payment_id in self.holds:
+            return {"currency": "usd", "allocations": self.holds[payment_id]}
+        held = []
+        for item in allocations:
+            invoice = self.invoices.get(item["invoice_id"])
+            if invoice is None or invoice["client_id"] != client_id:
+                raise InvalidInput("That invoice is not on this account.")
+            if invoice["status"] == "void":
+                raise Conflict(f"Invoice {invoice['number']} is void; there is nothing to pay.")
+            if any(h["invoice_id"] == invoice["id"] for hs in self.holds.values() for h in hs):
+                raise Conflict("A payment for this invoice is already in progress.")
+            due = self._due(invoice["id"])
+            amount = due if item["amount"] is None else item["amount"]
+            if due <= 0:
+                raise Conflict(f"Invoice {invoice['number']} is already paid.")
+            if amount > due:
+                raise InvalidInput(f"Invoice {invoice['number']} has less due; enter at most that.")
+            held.append({"invoice_id": invoice["id"], "amount": amount})
+        FakeInvoicing.holds[payment_id] = held
+        return {"currency": "usd", "allocations": held}
+
+    def _due(self, invoice_id):
+        invoice = self.invoices[invoice_id]
+        return invoice["total"] - invoice["amount_paid"]
+
+
+class FakeClients:
+    name = "clients"
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_organization(self):
+        return {"name": "Cedar Ridge Recovery"}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def check_date_of_birth(self, client_id, date_of_birth):
+        return client_id == "cl_1" and date_of_birth == DOB
+
+
+def events(engine, event_type):
+    with engine.connect() as connection:
+        rows = connection.execute(text("select envelope from outbox where event_type = :t "
+                                       "order by seq"), {"t": event_type}).all()
+    return [contracts.validate_envelope(json.loads(r.envelope))["data"] for r in rows]
+
+
+def sql(engine, query, **params):
+    with engine.begin() as connection:
+        result = connection.execute(text(query), params)
+        return result.all() if result.returns_rows else None
+
+
+def deliver(proxy, event, secret=SECRET):
+    raw = json.dumps(event)
+    return proxy.handle_stripe_webhook(raw, signature_header(raw.encode(), secret))
+
+
+def stripe_events(sandbox, kind):
+    return [e for e in sandbox.events() if e["type"] == kind]
+
+
+def control(sandbox, method, path, body=None):
+    response = requests.request(method, f"{sandbox.url}/_sandbox/{path}", json=body, timeout=10)
+    response.raise_for_status()
+    return response.json()
+
+
+def refused(call, exc_type=None) -> RemoteError:
+    with pytest.raises(RemoteError) as caught:
+        call()
+    if exc_type:
+        assert caught.value.exc_type == exc_type, (caught.value.exc_type, caught.value.value)
+    return caught.value
+
+
+def key() -> str:
+    return uuid.uuid4().hex
