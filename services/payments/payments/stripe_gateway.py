@@ -224,6 +224,8 @@ class Stripe:
     def verify_webhook(self, raw_body: str, signature: str) -> dict:
         """The event as a dict; ValueError or stripe.SignatureVerificationError
         if it is not Stripe's, is too old, or claims to come from the future."""
+        if not signature.isascii():
+            raise ValueError("the signature header is not what Stripe sends")
         event = stripe.Webhook.construct_event(raw_body, signature, self.webhook_secret,
                                                tolerance=self.tolerance)
         timestamps = [int(part[2:]) for part in signature.split(",") if part.startswith("t=")
