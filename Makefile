@@ -31,15 +31,18 @@ run: install
 migrate: install
 	$(PY) -m servicekit.migrate clients invoicing payments notifications
 
-BROWSER_PYTEST := $(PY) -m pytest --confcutdir=tests/browser -p no:pytest_nameko -p no:pytest_eventlet -q
+# Playwright hangs under eventlet: browser folders run in their own pytest
+# processes, each stopping conftest lookup at its own folder.
+BROWSER_PYTEST := $(PY) -m pytest -p no:pytest_nameko -p no:pytest_eventlet -q
 
 test: install services-up
 	$(PY) -m pytest -m "not slow" -q
 	@test -x /usr/bin/chromium || { echo "Browser tests need Chromium: sudo apt-get install chromium"; exit 1; }
-	$(BROWSER_PYTEST) tests/browser
+	$(MAKE) --no-print-directory test-browser
 
 test-browser: install services-up
-	$(BROWSER_PYTEST) tests/browser
+	$(BROWSER_PYTEST) --confcutdir=deploy/local/tests/browser deploy/local/tests/browser
+	$(BROWSER_PYTEST) --confcutdir=tests/browser tests/browser
 
 test-slow: install services-up
 	$(PY) -m pytest -m slow -q

@@ -5,6 +5,8 @@ import signal
 import threading
 
 from .sandbox import Sandbox
+from .state import (DEFAULT_ACH_SETTLEMENT_SECONDS,
+                    DEFAULT_REFUND_FAILURE_SECONDS)
 
 
 def main(argv=None):
@@ -19,13 +21,24 @@ def main(argv=None):
     parser.add_argument("--api-key", action="append", dest="api_keys",
                         help="accept only this key (repeatable); default: "
                              "any sk_test_/rk_test_ key")
+    parser.add_argument("--ach-settlement-seconds", type=float,
+                        default=DEFAULT_ACH_SETTLEMENT_SECONDS,
+                        help="sandbox-clock seconds before an ACH debit or "
+                             "refund settles (default: 3 days)")
+    parser.add_argument("--refund-failure-seconds", type=float,
+                        default=DEFAULT_REFUND_FAILURE_SECONDS,
+                        help="sandbox-clock seconds before a refund of a "
+                             "refund-fail card fails (default: 1 day)")
     parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(),
                         format="%(asctime)s %(name)s %(levelname)s "
                                "%(message)s")
     sandbox = Sandbox(args.host, args.port, args.webhook_url,
-                      args.webhook_secret, api_keys=args.api_keys).start()
+                      args.webhook_secret, api_keys=args.api_keys,
+                      ach_settlement_seconds=args.ach_settlement_seconds,
+                      refund_failure_seconds=args.refund_failure_seconds
+                      ).start()
     logging.getLogger("stripe_sandbox").info(
         "listening on %s (webhooks: %s)", sandbox.url,
         args.webhook_url or "none")

@@ -10,7 +10,8 @@ import re
 from dataclasses import dataclass, field
 from typing import List
 
-from . import errors, forms, objects, payments, resources
+from . import (errors, forms, mandates, methods, objects, payments, refunds,
+               resources, setup)
 from .state import RequestContext, StoredResponse
 
 _ID = r"([^/]+)"
@@ -22,6 +23,7 @@ ROUTES = [(method, re.compile(f"^{pattern}$"), handler)
     ("POST", f"/v1/customers/{_ID}", resources.update_customer),
     ("GET", f"/v1/customers/{_ID}/payment_methods",
      resources.list_customer_payment_methods),
+    ("POST", "/v1/payment_methods", methods.create_payment_method),
     ("GET", "/v1/payment_methods", resources.list_payment_methods),
     ("GET", f"/v1/payment_methods/{_ID}", resources.retrieve_payment_method),
     ("POST", f"/v1/payment_methods/{_ID}/attach",
@@ -34,6 +36,18 @@ ROUTES = [(method, re.compile(f"^{pattern}$"), handler)
     ("POST", f"/v1/payment_intents/{_ID}", payments.update),
     ("POST", f"/v1/payment_intents/{_ID}/confirm", payments.confirm),
     ("POST", f"/v1/payment_intents/{_ID}/cancel", payments.cancel),
+    ("POST", "/v1/setup_intents", setup.create),
+    ("GET", "/v1/setup_intents", setup.list_intents),
+    ("GET", f"/v1/setup_intents/{_ID}", setup.retrieve),
+    ("POST", f"/v1/setup_intents/{_ID}", setup.update),
+    ("POST", f"/v1/setup_intents/{_ID}/confirm", setup.confirm),
+    ("POST", f"/v1/setup_intents/{_ID}/cancel", setup.cancel),
+    ("GET", f"/v1/mandates/{_ID}", mandates.retrieve),
+    ("POST", "/v1/refunds", refunds.create),
+    ("GET", "/v1/refunds", refunds.list_refunds),
+    ("GET", f"/v1/refunds/{_ID}", refunds.retrieve),
+    ("POST", f"/v1/refunds/{_ID}", refunds.update),
+    ("POST", f"/v1/refunds/{_ID}/cancel", refunds.cancel),
     ("GET", f"/v1/charges/{_ID}", resources.retrieve_charge),
     ("GET", "/v1/events", resources.list_events),
     ("GET", f"/v1/events/{_ID}", resources.retrieve_event),
@@ -45,6 +59,10 @@ NO_KEY = ("You did not provide an API key. You need to provide your API key "
           "can help at https://support.stripe.com/.")
 
 
+# the only call a publishable key may make (as Stripe.js does)
+PUBLISHABLE_ROUTES = {("POST", "/v1/payment_methods")}
+
+
 @dataclass
 class Response:
     status: int
@@ -52,13 +70,14 @@ class Response:
     headers: dict = field(default_factory=dict)
     events: List[tuple] = field(default_factory=list)
     replayed: bool = False
+    content_type: str = "application/json"
 
 
 def encode(payload):
     return json.dumps(payload, indent=2).encode("utf-8")
 
 
-def handle(state, method, path, query, raw_body, headers):
+def handle(state, method, path, query, raw_body, headers, base_url=""):
     request_id = objects.new_id("req", 14)
     base = {"Request-Id": request_id, "Stripe-Version": objects.API_VERSION}
     key = headers.get("Idempotency-Key") if method == "POST" else None
@@ -67,9 +86,12 @@ def handle(state, method, path, query, raw_body, headers):
     raw = query if method in ("GET", "DELETE") else raw_body
     try:
         api_key = authenticate(state, headers)
+        if api_key.startswith("pk_") and \
+                (method, path.rstrip("/")) not in PUBLISHABLE_ROUTES:
+            raise errors.publishable_key()
         params = forms.parse(raw)
         with state.lock:
-            ctx = RequestContext(api_key, request_id, key)
+            ctx = RequestContext(api_key, request_id, key, base_url)
             fingerprint = (method, path, tuple(sorted(forms.pairs(raw))))
             stored = state.idempotent.get((api_key, key)) if key else None
             if stored is not None:
@@ -95,8 +117,11 @@ def authenticate(state, headers):
     credential = credential.strip()
     if not credential:
         raise errors.unauthorized(NO_KEY)
-    allowed = (credential in state.api_keys if state.api_keys else
-               credential.startswith(("sk_test_", "rk_test_")))
+    if credential.startswith("pk_test_"):
+        allowed = True          # any test publishable key (see README)
+    else:
+        allowed = (credential in state.api_keys if state.api_keys else
+                   credential.startswith(("sk_test_", "rk_test_")))
     if not allowed:
         masked = credential[:8] + "*" * 8 + credential[-4:]
         raise errors.unauthorized(f"Invalid API Key provided: {masked}")

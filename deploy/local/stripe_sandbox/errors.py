@@ -64,10 +64,48 @@ def unexpected_state(message, payment_intent):
                    payment_intent=payment_intent)
 
 
-def card_declined(decline_code, message, *, charge_id, payment_intent,
-                  payment_method, request_log_url):
+def setup_unexpected_state(message, setup_intent):
+    return invalid(message, code="setup_intent_unexpected_state",
+                   setup_intent=setup_intent)
+
+
+def publishable_key():
     return StripeApiError(
-        402, message, type_="card_error", code="card_declined",
-        decline_code=decline_code, charge=charge_id,
-        payment_intent=payment_intent, payment_method=payment_method,
-        request_log_url=request_log_url)
+        401, "This API call cannot be made with a publishable API key. "
+        "Please use a secret API key. You can find a list of your API keys "
+        "at https://dashboard.stripe.com/account/apikeys.")
+
+
+def card_error(code, message, param=None, **extra):
+    return StripeApiError(402, message, type_="card_error", code=code,
+                          param=param, **extra)
+
+
+def card_declined(decline_code, message, *, charge_id=None,
+                  payment_intent=None, setup_intent=None,
+                  payment_method=None, request_log_url=None,
+                  code="card_declined"):
+    """A 402 decline; `error.payment_intent` / `error.setup_intent` carry the
+    intent as it is after the failure."""
+    extra = {"decline_code": decline_code}
+    if charge_id:
+        extra["charge"] = charge_id
+    if payment_intent is not None:
+        extra["payment_intent"] = payment_intent
+    if setup_intent is not None:
+        extra["setup_intent"] = setup_intent
+    if payment_method is not None:
+        extra["payment_method"] = payment_method
+    if request_log_url:
+        extra["request_log_url"] = request_log_url
+    return StripeApiError(402, message, type_="card_error", code=code,
+                          **extra)
+
+
+def api_error(status=500):
+    if status == 429:
+        return StripeApiError(
+            429, "Too many requests hit the API too quickly. We recommend an "
+            "exponential backoff of your requests.", code="rate_limit")
+    return StripeApiError(
+        status, "An unknown error occurred", type_="api_error")

@@ -119,3 +119,50 @@ def string_list(params, name):
     if not isinstance(value, list):
         raise errors.invalid(f"Invalid array: {name}", name)
     return value
+
+
+_RANGE = {"gt": lambda a, b: a > b, "gte": lambda a, b: a >= b,
+          "lt": lambda a, b: a < b, "lte": lambda a, b: a <= b}
+
+
+def created_filter(params, name="created"):
+    """A predicate on a `created` timestamp from `created=<int>` or
+    `created[gte|gt|lte|lt]=<int>`."""
+    value = params.get(name)
+    if value is None or value == "":
+        return lambda created: True
+    if isinstance(value, str):
+        exact = integer(params, name)
+        return lambda created: created == exact
+    if not isinstance(value, dict):
+        raise errors.invalid(f"Invalid {name}", name)
+    bounds = []
+    for key, item in value.items():
+        if key not in _RANGE:
+            raise errors.invalid(f"Received unknown parameter: {name}[{key}]",
+                                 f"{name}[{key}]")
+        bounds.append((_RANGE[key], integer(value, key)))
+    return lambda created: all(test(created, bound) for test, bound in bounds)
+
+
+def hash_param(params, name):
+    value = params.get(name)
+    if value is None or value == "":
+        return {}
+    if not isinstance(value, dict):
+        raise errors.invalid(f"Invalid hash: {name}", name)
+    return value
+
+
+def billing_details(params):
+    """`billing_details[name|email|phone|address[...]]` as a plain dict."""
+    value = hash_param(params, "billing_details")
+    result = {}
+    for key in ("name", "email", "phone"):
+        if isinstance(value.get(key), str) and value[key] != "":
+            result[key] = value[key]
+    address = value.get("address")
+    if isinstance(address, dict):
+        result["address"] = {k: v for k, v in address.items()
+                             if isinstance(v, str) and v != ""}
+    return result

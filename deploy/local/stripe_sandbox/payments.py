@@ -1,27 +1,28 @@
-"""Payment intents: create, confirm (charging a test card), update, cancel.
+"""Payment intents: create, confirm, update, cancel, list.
 
-Card payments settle synchronously: a good card -> `succeeded` with a
-charge; a declining card -> HTTP 402 card_error and the intent back in
-`requires_payment_method`. (Asynchronous methods such as ACH, which sit in
-`processing` and settle later, would branch off in `_charge`.)
+Parameter checks live here; what a confirmation does to the money (cards,
+3-D Secure, ACH debits) lives in charging.py.
 """
-from . import cards, errors, forms, objects
-from .resources import (attach, check_reusable, get_customer,
-                        get_payment_method)
+from urllib.parse import urlsplit
+
+from . import charging, errors, forms, mandates, objects
+from .resources import check_reusable, get_customer, get_payment_method
 
 CURRENCIES = {"usd", "eur", "gbp", "cad", "aud", "chf", "nzd", "sek", "nok",
               "dkk", "jpy", "mxn", "sgd", "hkd"}
 MINIMUMS = {"usd": (50, "$0.50"), "eur": (50, "€0.50"), "gbp": (30, "£0.30"),
             "cad": (50, "$0.50"), "aud": (50, "$0.50")}
 MAXIMUM = 99999999
+METHOD_TYPES = ("card", "us_bank_account")
 CONFIRMABLE = ("requires_payment_method", "requires_confirmation",
                "requires_action")
 CANCELABLE = ("requires_payment_method", "requires_capture",
-              "requires_confirmation", "requires_action", "processing")
+              "requires_confirmation", "requires_action")
 FINAL = ("succeeded", "canceled", "processing")
 SFU = ("on_session", "off_session")
 CANCEL_REASONS = ("duplicate", "fraudulent", "requested_by_customer",
                   "abandoned")
+DESCRIPTOR_FORBIDDEN = "<>\\'\"*"
 
 
 def create(state, ctx, params):
@@ -33,13 +34,7 @@ def create(state, ctx, params):
                              f"{', '.join(sorted(CURRENCIES))}", "currency")
     _check_minimum(amount, currency)
     confirm = forms.boolean(params, "confirm")
-    off_session = _off_session(params, confirm)
-    types = forms.string_list(params, "payment_method_types") or ["card"]
-    for index, kind in enumerate(types):
-        if kind != "card":
-            raise errors.invalid(
-                f"The payment method type provided: {kind} is invalid. The "
-                f"sandbox supports: card", f"payment_method_types[{index}]")
+    types = method_types(params, currency)
     if forms.string(params, "capture_method") == "manual":
         raise errors.invalid("capture_method=manual is not supported by the "
                              "sandbox yet.", "capture_method")
@@ -49,16 +44,24 @@ def create(state, ctx, params):
     intent = objects.payment_intent(amount, currency)
     intent.update(
         customer=customer or None, payment_method_types=types,
+        payment_method_options=objects.payment_method_options(types),
         description=forms.string(params, "description"),
         metadata=forms.metadata(params),
         receipt_email=forms.string(params, "receipt_email"),
         setup_future_usage=forms.string(params, "setup_future_usage",
-                                        choices=SFU))
+                                        choices=SFU),
+        statement_descriptor_suffix=descriptor_suffix(params))
+    options = confirm_options(state, params, confirm)
     method = _method_param(state, ctx, params, intent)
+    if confirm and method is not None and \
+            method["type"] == "us_bank_account":
+        mandates.require(state, intent, method, options)   # before creating
+    if confirm and method is None:
+        raise _missing_method(None)          # nothing is created
     state.add(intent)
     state.emit(ctx, "payment_intent.created", intent)
     if confirm:
-        return _charge(state, ctx, intent, method, off_session)
+        return charging.pay(state, ctx, intent, method, options)
     return intent
 
 
@@ -75,7 +78,8 @@ def list_intents(state, ctx, params):
 
 def update(state, ctx, params, intent_id):
     intent = _get(state, intent_id)
-    for name in ("amount", "customer", "payment_method"):
+    for name in ("amount", "customer", "payment_method",
+                 "payment_method_types"):
         if name in params and intent["status"] in FINAL:
             raise errors.unexpected_state(
                 f"This PaymentIntent's {name} could not be updated because "
@@ -88,10 +92,12 @@ def update(state, ctx, params, intent_id):
     if params.get("customer"):
         intent["customer"] = get_customer(state, params["customer"],
                                           "customer")["id"]
-    for name in ("description", "receipt_email"):
-        if name in params:
-            intent[name] = forms.string(params, name)
-    intent["metadata"] = forms.metadata(params, intent["metadata"])
+    if "payment_method_types" in params:
+        types = method_types(params, intent["currency"])
+        intent.update(payment_method_types=types,
+                      payment_method_options=objects.payment_method_options(
+                          types))
+    _common_fields(params, intent)
     _method_param(state, ctx, params, intent)
     return intent
 
@@ -108,20 +114,19 @@ def confirm(state, ctx, params, intent_id):
             f"of {intent['status']}. Only a PaymentIntent with one of the "
             f"following statuses may be confirmed: "
             f"{', '.join(CONFIRMABLE)}.", intent)
-    off_session = _off_session(params, True)
-    if params.get("setup_future_usage"):
-        intent["setup_future_usage"] = forms.string(
-            params, "setup_future_usage", choices=SFU)
+    options = confirm_options(state, params, True)
+    if params.get("customer"):
+        intent["customer"] = get_customer(state, params["customer"],
+                                          "customer")["id"]
+    _common_fields(params, intent)
     method = _method_param(state, ctx, params, intent)
     if method is None and intent["payment_method"]:
         method = state.find("payment_method", intent["payment_method"])
+        _check_owner(method, intent)
     if method is None:
-        raise errors.unexpected_state(
-            "You cannot confirm this PaymentIntent because it's missing a "
-            "payment method. You can either update the PaymentIntent with a "
-            "payment method and then confirm it again, or confirm it again "
-            "directly with a payment method.", intent)
-    return _charge(state, ctx, intent, method, off_session)
+        raise _missing_method(intent)
+    state.pending.pop(intent["id"], None)
+    return charging.pay(state, ctx, intent, method, options)
 
 
 def cancel(state, ctx, params, intent_id):
@@ -134,19 +139,97 @@ def cancel(state, ctx, params, intent_id):
             intent)
     reason = forms.string(params, "cancellation_reason",
                           choices=CANCEL_REASONS)
-    intent.update(status="canceled", canceled_at=objects.now(),
-                  cancellation_reason=reason)
+    state.pending.pop(intent["id"], None)
+    intent.update(status="canceled", canceled_at=state.now(),
+                  cancellation_reason=reason, next_action=None)
     state.emit(ctx, "payment_intent.canceled", intent)
     return intent
 
 
+# -- parameters shared with setup intents -------------------------------------
+
+def method_types(params, currency=None):
+    types = forms.string_list(params, "payment_method_types") or ["card"]
+    for index, kind in enumerate(types):
+        if kind not in METHOD_TYPES:
+            raise errors.invalid(
+                f"The payment method type provided: {kind} is invalid. This "
+                f"sandbox supports: {', '.join(METHOD_TYPES)}",
+                f"payment_method_types[{index}]")
+    if "us_bank_account" in types and currency not in (None, "usd"):
+        raise errors.invalid(
+            f"The currency provided ({currency}) is invalid. Payments with "
+            f"us_bank_account support the following currencies: usd.",
+            "currency")
+    return types
+
+
+def confirm_options(state, params, confirm):
+    """What a confirmation carries besides the payment method."""
+    off_session = _off_session(params, confirm)
+    return_url = forms.string(params, "return_url")
+    if return_url and not urlsplit(return_url).scheme:
+        raise errors.invalid(f"Invalid URL: {return_url}", "return_url")
+    return {"off_session": off_session, "return_url": return_url,
+            "mandate_data": mandates.parse(state, params)}
+
+
+def descriptor_suffix(params):
+    value = forms.string(params, "statement_descriptor_suffix")
+    if value is None:
+        return None
+    if len(value) > 22:
+        raise errors.invalid(
+            "The statement descriptor suffix must be at most 22 characters "
+            "long.", "statement_descriptor_suffix")
+    if any(char in DESCRIPTOR_FORBIDDEN for char in value):
+        raise errors.invalid(
+            "The statement descriptor suffix contains invalid characters: "
+            "it cannot contain any of <, >, \\, ', \" or *.",
+            "statement_descriptor_suffix")
+    return value
+
+
+def check_method_type(method, allowed, param="payment_method"):
+    if method["type"] not in allowed:
+        raise errors.invalid(
+            f"The PaymentMethod provided ({method['type']}) is not allowed "
+            f"for this intent. Please attach a PaymentMethod of one of the "
+            f"following types: {', '.join(allowed)}. Alternatively update "
+            f"the allowed payment_method_types for this intent to include "
+            f"\"{method['type']}\".", param,
+            "payment_intent_incompatible_payment_method")
+
+
 # -- helpers -----------------------------------------------------------------
+
+def _common_fields(params, intent):
+    for name in ("description", "receipt_email"):
+        if name in params:
+            intent[name] = forms.string(params, name)
+    if "statement_descriptor_suffix" in params:
+        intent["statement_descriptor_suffix"] = descriptor_suffix(params)
+    if params.get("setup_future_usage"):
+        intent["setup_future_usage"] = forms.string(
+            params, "setup_future_usage", choices=SFU)
+    intent["metadata"] = forms.metadata(params, intent["metadata"])
+
 
 def _get(state, intent_id):
     found = state.find("payment_intent", intent_id)
     if found is None:
         raise errors.no_such("payment_intent", intent_id, "intent")
     return found
+
+
+def _missing_method(intent):
+    return errors.invalid(
+        "You cannot confirm this PaymentIntent because it's missing a "
+        "payment method. You can either update the PaymentIntent with a "
+        "payment method and then confirm it again, or confirm it again "
+        "directly with a payment method.",
+        code="payment_intent_unexpected_state",
+        **({"payment_intent": intent} if intent else {}))
 
 
 def _amount(params):
@@ -176,13 +259,7 @@ def _off_session(params, confirm):
     return forms.boolean(params, "off_session")
 
 
-def _method_param(state, ctx, params, intent):
-    """Set the intent's payment_method from params (checked), if given."""
-    if not params.get("payment_method"):
-        return None
-    method = get_payment_method(state, ctx, params["payment_method"],
-                                "payment_method")
-    check_reusable(state, method)
+def _check_owner(method, intent):
     owner = method["customer"]
     if owner is not None and owner != intent["customer"]:
         raise errors.invalid(
@@ -191,42 +268,18 @@ def _method_param(state, ctx, params, intent):
             "The provided PaymentMethod belongs to a Customer. Pass that "
             "Customer's ID in the `customer` parameter to use it.",
             "payment_method")
+
+
+def _method_param(state, ctx, params, intent):
+    """Set the intent's payment_method from params (checked), if given."""
+    if not params.get("payment_method"):
+        return None
+    method = get_payment_method(state, ctx, params["payment_method"],
+                                "payment_method")
+    check_reusable(state, method)
+    _check_owner(method, intent)
+    check_method_type(method, intent["payment_method_types"])
     intent["payment_method"] = method["id"]
     if intent["status"] == "requires_payment_method":
         intent["status"] = "requires_confirmation"
     return method
-
-
-def _charge(state, ctx, intent, method, off_session):
-    card = cards.by_fingerprint(method["card"]["fingerprint"])
-    charge = state.add(objects.charge(intent, method, card))
-    intent["latest_charge"] = charge["id"]
-    customer = intent["customer"]
-    if card.decline_code:
-        return _decline(state, ctx, intent, method, charge, card)
-    if intent["setup_future_usage"] and customer and not method["customer"]:
-        attach(state, ctx, method, state.find("customer", customer))
-    elif method["customer"] is None:
-        state.consumed.add(method["id"])
-    state.emit(ctx, "charge.succeeded", charge)
-    intent.update(status="succeeded", amount_received=intent["amount"],
-                  last_payment_error=None)
-    state.emit(ctx, "payment_intent.succeeded", intent)
-    return intent
-
-
-def _decline(state, ctx, intent, method, charge, card):
-    if method["customer"] is None:
-        state.consumed.add(method["id"])
-    message = cards.DECLINE_MESSAGES[card.decline_code]
-    error = errors.card_declined(
-        card.decline_code, message, charge_id=charge["id"],
-        payment_intent=intent, payment_method=method,
-        request_log_url=ctx.request_log_url)
-    last_error = {k: v for k, v in error.error.items()
-                  if k not in ("payment_intent", "request_log_url")}
-    intent.update(status="requires_payment_method", payment_method=None,
-                  last_payment_error=last_error)
-    state.emit(ctx, "charge.failed", charge)
-    state.emit(ctx, "payment_intent.payment_failed", intent)
-    raise error

@@ -22,11 +22,15 @@ def get_customer(state, customer_id, param=None):
 
 def get_payment_method(state, ctx, method_id, param=None):
     """A pm by id; a test token resolves to one fresh pm per request."""
-    card = cards.TOKENS.get(method_id)
-    if card is not None:
+    test = cards.TOKENS.get(method_id)
+    if test is not None:
         if method_id not in ctx.tokens:
-            ctx.tokens[method_id] = state.add(
-                objects.card_payment_method(card))["id"]
+            if isinstance(test, cards.TestCard):
+                method = objects.card_payment_method(test)
+            else:
+                method = objects.bank_payment_method(
+                    test, billing={"name": "Jenny Rosen"})
+            ctx.tokens[method_id] = state.add(method)["id"]
         return state.find("payment_method", ctx.tokens[method_id])
     found = state.find("payment_method", method_id)
     if found is None:

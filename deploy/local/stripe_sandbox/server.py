@@ -14,7 +14,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
-from . import api
+from . import api, errors, objects, pages
 
 log = logging.getLogger("stripe_sandbox")
 ACCEPT_POLL = 0.5
@@ -23,6 +23,7 @@ ACCEPT_POLL = 0.5
 class LoopbackHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128        # bursts of concurrent clients
 
     def __init__(self, address, handler_class):
         self._connections = set()
@@ -102,34 +103,62 @@ class SandboxHandler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length).decode("utf-8", "replace")
         sandbox = self.server.sandbox
+        control = url.path.startswith("/_sandbox/")
         try:
-            if url.path.startswith("/_sandbox/"):
+            if control:
                 response = sandbox.control(method, url.path, body)
             else:
-                response = api.handle(sandbox.state, method, url.path,
-                                      url.query, body, self.headers)
+                response = self._serve(sandbox, method, url, body)
         except Exception:
             log.exception("sandbox failure on %s %s", method, url.path)
             response = api.Response(500, api.encode({"error": {
                 "type": "api_error",
                 "message": "The Stripe sandbox hit an internal error."}}))
-        if sandbox.faults.drop_response(method, url.path, response):
+        faults = sandbox.faults
+        if not control and faults.drop_response(method, url.path, response):
             self.close_connection = True
+            note = " (response dropped)"
         else:
+            delay = 0 if control else faults.response_delay(method, url.path)
+            if delay:
+                time.sleep(delay)
+            note = f" (delayed {delay:g}s)" if delay else ""
             self._send(response)
         sandbox.dispatch(response.events)
-        log.info("%s %s %d %.1fms%s", method, url.path, response.status,
+        log.info("%s %s %d %.1fms%s%s", method, url.path, response.status,
                  (time.monotonic() - started) * 1000,
-                 " (idempotent replay)" if response.replayed else "")
+                 " (idempotent replay)" if response.replayed else "", note)
+
+    def _serve(self, sandbox, method, url, body):
+        status = sandbox.faults.fail_request(method, url.path)
+        if status:                           # injected: not processed at all
+            return api.Response(status, api.encode(
+                errors.api_error(status).body()),
+                {"Request-Id": objects.new_id("req", 14)})
+        sandbox.settle_due()
+        base_url = self._base_url(sandbox)
+        response = pages.handle(sandbox.state, method, url.path, url.query,
+                                body, base_url)
+        if response is None:
+            response = api.handle(sandbox.state, method, url.path, url.query,
+                                  body, self.headers, base_url)
+        return response
+
+    def _base_url(self, sandbox):
+        host = self.headers.get("Host")
+        return f"http://{host}" if host else sandbox.url
 
     def _send(self, response):
-        self.send_response(response.status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(response.body)))
-        for name, value in response.headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(response.body)
+        try:
+            self.send_response(response.status)
+            self.send_header("Content-Type", response.content_type)
+            self.send_header("Content-Length", str(len(response.body)))
+            for name, value in response.headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(response.body)
+        except OSError:                      # the client gave up waiting
+            self.close_connection = True
 
     def log_message(self, format, *args):   # noqa: A002 (stdlib signature)
         log.debug("%s - %s", self.address_string(), format % args)

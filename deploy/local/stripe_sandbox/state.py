@@ -1,14 +1,26 @@
-"""The sandbox's in-memory account: objects, events, idempotency records.
+"""The sandbox's in-memory account: objects, events, idempotency records,
+the sandbox clock and the work it has scheduled on that clock.
 
 One re-entrant lock guards everything; the API layer holds it for the whole
 of a request (parse -> handle -> remember idempotent result), so requests
 are serialised and handlers never see half-applied changes.
+
+The sandbox clock is real time plus an offset (`advance`); every object's
+`created` and every event's time come from it. Work that Stripe does later
+(an ACH debit settling, a refund failing) is a `Task` due at a sandbox time;
+`take_due` hands each task out exactly once.
 """
+import heapq
+import itertools
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import List, Optional
 
 from . import objects
+
+DEFAULT_ACH_SETTLEMENT_SECONDS = 3 * 24 * 3600
+DEFAULT_REFUND_FAILURE_SECONDS = 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -21,15 +33,16 @@ class Endpoint:
 class RequestContext:
     """What one API request carries through the handlers."""
     api_key: str
-    request_id: str
+    request_id: Optional[str]
     idempotency_key: Optional[str] = None
+    base_url: str = ""
     tokens: dict = field(default_factory=dict)   # test token -> pm id
     events: List[tuple] = field(default_factory=list)  # (event, endpoints)
 
     @property
     def request_log_url(self):
         return (f"https://dashboard.stripe.com/test/logs/{self.request_id}"
-                f"?t={objects.now()}")
+                f"?t={int(time.time())}")
 
 
 @dataclass(frozen=True)
@@ -40,22 +53,67 @@ class StoredResponse:
     request_id: str
 
 
+@dataclass(order=True, frozen=True)
+class Task:
+    due: int
+    seq: int
+    kind: str = field(compare=False)     # e.g. "ach_payment"
+    object_id: str = field(compare=False)
+
+
 class State:
-    def __init__(self, api_keys=None):
+    def __init__(self, api_keys=None, *,
+                 ach_settlement_seconds=DEFAULT_ACH_SETTLEMENT_SECONDS,
+                 refund_failure_seconds=DEFAULT_REFUND_FAILURE_SECONDS):
         self.lock = threading.RLock()
         self.api_keys = set(api_keys) if api_keys else None
+        self.ach_settlement_seconds = ach_settlement_seconds
+        self.refund_failure_seconds = refund_failure_seconds
         self.endpoints: List[Endpoint] = []
+        self._seq = itertools.count()
         self.reset()
 
     def reset(self):
-        """Forget every object, event and idempotency key (not the config)."""
+        """Forget every object, event, idempotency key and scheduled task,
+        and put the clock back to real time (not the config)."""
         with self.lock:
             self.objects = {}        # id -> object dict, in creation order
             self.consumed = set()    # pm ids that may not be used again
+            self.set_up = set()      # pm ids set up for off-session use
+            self.pending = {}        # intent id -> options awaiting 3DS
             self.idempotent = {}     # (api_key, key) -> StoredResponse
+            self.tasks = []          # heap of Task
+            self.offset = 0
+
+    # -- clock ---------------------------------------------------------------
+
+    def now(self):
+        return int(time.time() + self.offset)
+
+    def advance(self, seconds):
+        with self.lock:
+            self.offset += seconds
+            return self.now()
+
+    def schedule(self, delay, kind, object_id):
+        with self.lock:
+            heapq.heappush(self.tasks, Task(self.now() + int(delay),
+                                            next(self._seq), kind, object_id))
+
+    def take_due(self):
+        """Pop every task due by now, oldest due first (each only once)."""
+        with self.lock:
+            due, now = [], self.now()
+            while self.tasks and self.tasks[0].due <= now:
+                due.append(heapq.heappop(self.tasks))
+            return due
+
+    # -- objects -------------------------------------------------------------
 
     def add(self, obj):
         with self.lock:
+            if "created" in obj:
+                obj["created"] = self.now()
             self.objects[obj["id"]] = obj
             return obj
 

@@ -5,6 +5,10 @@ attempts go out in the order events were created; a failed attempt (non-2xx
 or unreachable) is put back with the next backoff delay, so one failing
 event does not hold up the others. Every attempt is logged for
 `/_sandbox/deliveries`.
+
+Faults: `set_hold(True)` keeps deliveries queued until `set_hold(False)`;
+`drop_next(n)` silently loses the next n deliveries (logged as dropped);
+`redeliver(...)` sends copies of an event at once, one thread each.
 """
 import hashlib
 import heapq
@@ -54,6 +58,8 @@ class Dispatcher:
         self._order = itertools.count()
         self._attempts = []
         self._busy = 0
+        self._held = False
+        self._drop = 0
         self._generation = 0
         self._stopping = False
         self._thread = None
@@ -80,6 +86,42 @@ class Dispatcher:
                                 generation=self._generation)
             self._push(delivery, delay)
 
+    def redeliver(self, event, endpoints, times):
+        """Deliver `event` `times` times to each endpoint, concurrently."""
+        payload = json.dumps(event, indent=2).encode("utf-8")
+        deliveries = [Delivery(event["id"], event["type"], payload,
+                               endpoint.url, endpoint.secret,
+                               generation=self._generation)
+                      for endpoint in endpoints for _ in range(times)]
+        with self._cond:
+            if self._held:
+                for delivery in deliveries:
+                    self._push(delivery, 0.0)
+                return len(deliveries)
+            self._busy += len(deliveries)
+        start = threading.Event()
+        for delivery in deliveries:
+            threading.Thread(target=self._deliver_once, args=(delivery, start),
+                             daemon=True,
+                             name="stripe-sandbox-redeliver").start()
+        start.set()
+        return len(deliveries)
+
+    def set_hold(self, held):
+        with self._cond:
+            self._held = bool(held)
+            self._cond.notify_all()
+
+    def drop_next(self, count):
+        with self._cond:
+            self._drop += int(count)
+            return self._drop
+
+    def status(self):
+        with self._cond:
+            return {"held": self._held, "queued": len(self._heap),
+                    "in_flight": self._busy, "drop_next": self._drop}
+
     def attempts(self):
         with self._cond:
             return [dict(a) for a in self._attempts]
@@ -90,6 +132,8 @@ class Dispatcher:
             self._generation += 1
             self._heap.clear()
             self._attempts.clear()
+            self._held = False
+            self._drop = 0
             self._cond.notify_all()
 
     def wait_idle(self, timeout=5.0):
@@ -109,10 +153,11 @@ class Dispatcher:
         with self._cond:
             while not self._stopping:
                 now = time.monotonic()
-                if self._heap and self._heap[0][0] <= now:
+                if self._heap and not self._held and self._heap[0][0] <= now:
                     self._busy += 1
                     return heapq.heappop(self._heap)[2]
-                wait = self._heap[0][0] - now if self._heap else None
+                wait = self._heap[0][0] - now \
+                    if self._heap and not self._held else None
                 self._cond.wait(wait)
             return None
 
@@ -123,8 +168,25 @@ class Dispatcher:
                 delivery = self._next()
                 if delivery is None:
                     return
-                status, error = self._post(session, delivery)
-                self._record(delivery, status, error)
+                self._send(session, delivery)
+
+    def _deliver_once(self, delivery, start):
+        start.wait()
+        with requests.Session() as session:
+            session.trust_env = False
+            self._send(session, delivery)
+
+    def _send(self, session, delivery):
+        with self._cond:
+            dropped = self._drop > 0
+            if dropped:
+                self._drop -= 1
+        if dropped:
+            self._record(delivery, None, "dropped by /_sandbox/webhooks/drop",
+                         dropped=True)
+            return
+        status, error = self._post(session, delivery)
+        self._record(delivery, status, error)
 
     def _post(self, session, delivery):
         headers = {"Content-Type": "application/json; charset=utf-8",
@@ -138,10 +200,10 @@ class Dispatcher:
         except requests.RequestException as exc:
             return None, f"{type(exc).__name__}: {exc}"
 
-    def _record(self, delivery, status, error):
+    def _record(self, delivery, status, error, dropped=False):
         ok = status is not None and 200 <= status < 300
         attempt = delivery.attempt
-        retry = not ok and attempt <= len(self.retry_delays)
+        retry = not ok and not dropped and attempt <= len(self.retry_delays)
         with self._cond:
             self._busy -= 1
             if delivery.generation != self._generation:
@@ -151,7 +213,7 @@ class Dispatcher:
                 "event_id": delivery.event_id, "type": delivery.event_type,
                 "url": delivery.url, "attempt": attempt,
                 "status_code": status, "ok": ok, "error": error,
-                "will_retry": retry, "at": time.time()})
+                "dropped": dropped, "will_retry": retry, "at": time.time()})
             if retry:
                 delivery.attempt += 1
                 self._push(delivery, self.retry_delays[attempt - 1])

@@ -151,3 +151,50 @@ def raw(sandbox):
         return response.status_code, response.json(), response.headers
     yield call
     session.close()
+
+
+@pytest.fixture
+def pk_client(sandbox):
+    """The SDK with a publishable key (what Stripe.js / the card form use)."""
+    return stripe.StripeClient("pk_test_sandbox",
+                               base_addresses={"api": sandbox.url},
+                               max_network_retries=0)
+
+
+@pytest.fixture
+def control(sandbox):
+    """POST/GET/DELETE a /_sandbox/ control endpoint: returns (status, json)."""
+    import requests
+    session = requests.Session()
+    session.trust_env = False
+
+    def call(method, path, payload=None):
+        response = session.request(method, sandbox.url + path, json=payload,
+                                   timeout=10)
+        return response.status_code, response.json()
+    yield call
+    session.close()
+
+
+MANDATE = {"customer_acceptance": {"type": "online", "online": {
+    "ip_address": "203.0.113.7", "user_agent": "Mozilla/5.0 (test)"}}}
+
+
+@pytest.fixture
+def mandate_data():
+    return json_copy(MANDATE)
+
+
+def json_copy(value):
+    import json
+    return json.loads(json.dumps(value))
+
+
+@pytest.fixture
+def web():
+    """A plain HTTP session (no proxies from the environment) for pages."""
+    import requests
+    session = requests.Session()
+    session.trust_env = False
+    yield session
+    session.close()

@@ -36,21 +36,41 @@ def portal_notice(c, envelope: dict) -> OutgoingEmail:
 
 def receipt(c, envelope: dict) -> OutgoingEmail:
     data = envelope["data"]
-    contact = client_contact(c, data["client_id"])
-    invoice = client_invoice(c, data)
-    org = c.clients.get_organization()
-    context = contexts.receipt_context(contact, org, invoice, data, c.settings.public_url,
-                                       c.settings.timezone)
+    contact, org = client_contact(c, data["client_id"]), c.clients.get_organization()
+    context = contexts.receipt_context(contact, org, paid_invoices(c, data), data,
+                                       c.settings.public_url, c.settings.timezone)
     return email(domain.RECEIPT, contact, org, context)
+
+
+def payment_pending(c, envelope: dict) -> OutgoingEmail:
+    data = envelope["data"]
+    contact, org = client_contact(c, data["client_id"]), c.clients.get_organization()
+    context = contexts.payment_pending_context(contact, org, paid_invoices(c, data), data,
+                                               c.settings.public_url, c.settings.timezone)
+    return email(domain.PAYMENT_PENDING, contact, org, context)
 
 
 def payment_failed(c, envelope: dict) -> OutgoingEmail:
     data = envelope["data"]
-    contact = client_contact(c, data["client_id"])
-    invoice = client_invoice(c, data)
-    org = c.clients.get_organization()
-    context = contexts.payment_failed_context(contact, org, invoice, data, c.settings.public_url)
+    contact, org = client_contact(c, data["client_id"]), c.clients.get_organization()
+    context = contexts.payment_failed_context(contact, org, paid_invoices(c, data), data,
+                                              c.settings.public_url)
     return email(domain.PAYMENT_FAILED, contact, org, context)
+
+
+def payment_returned(c, envelope: dict) -> OutgoingEmail:
+    data = envelope["data"]
+    contact, org = client_contact(c, data["client_id"]), c.clients.get_organization()
+    context = contexts.payment_returned_context(contact, org, paid_invoices(c, data), data,
+                                                c.settings.public_url)
+    return email(domain.PAYMENT_RETURNED, contact, org, context)
+
+
+def refund_issued(c, envelope: dict) -> OutgoingEmail:
+    data = envelope["data"]
+    contact, org = client_contact(c, data["client_id"]), c.clients.get_organization()
+    context = contexts.refund_context(contact, org, data, c.settings.public_url)
+    return email(domain.REFUND_ISSUED, contact, org, context)
 
 
 def welcome(c, envelope: dict) -> OutgoingEmail:
@@ -125,6 +145,13 @@ def client_invoice(c, data: dict) -> dict:
     if invoice.get("client_id") != data["client_id"]:
         raise Undeliverable("invoice belongs to another client")  # never mail it to this one
     return invoice
+
+
+def paid_invoices(c, data: dict) -> list[dict]:
+    """The invoices a payment pays, each checked to be this client's."""
+    return [client_invoice(c, {"invoice_id": allocation["invoice_id"],
+                               "client_id": data["client_id"]})
+            for allocation in data["allocations"]]
 
 
 def fetch(method, *args, missing: str):

@@ -68,13 +68,17 @@ def amount(money: dict) -> str:
 
 
 def payment_method(data: dict) -> str:
-    method, last4 = data["method"], data.get("card_last4")
+    method = data["method"]
+    last4 = data.get("card_last4") if method == "card" else data.get("bank_last4")
     if method == "card":
         brand = data.get("card_brand")
         label = _CARD_BRANDS.get(brand, brand.title()) if brand else "Card"
+    elif method == "check" and data.get("check_number"):
+        return f"Check #{data['check_number']}"
     else:
-        label = {"us_bank_account": "Bank account", "check": "Check", "cash": "Cash"}[method]
-    return f"{label} ending in {last4}" if last4 and method in ("card", "us_bank_account") else label
+        label = {"us_bank_account": "Bank account", "check": "Check", "cash": "Cash",
+                 "terminal": "Card"}[method]
+    return f"{label} ending in {last4}" if last4 else label
 
 
 # ---- what every message has ----------------------------------------------
@@ -108,15 +112,41 @@ def portal_notice_context(contact: dict, org: dict, public_url: str) -> dict:
     return common(contact, org, public_url)
 
 
-def receipt_context(contact: dict, org: dict, invoice: dict, payment: dict,
+def receipt_context(contact: dict, org: dict, invoices: list[dict], payment: dict,
                     public_url: str, tz_name: str) -> dict:
-    """Only what the payment itself says: the invoice's balance may not yet
+    """Only what the payment itself says: the invoices' balances may not yet
     reflect this payment, so no balance is shown."""
+    unapplied = payment.get("unapplied") or {"amount": 0, "currency": "usd"}
     return {**common(contact, org, public_url),
-            "invoice_number": invoice["number"],
+            "invoice_numbers": [invoice["number"] for invoice in invoices],
             "amount_paid": amount(payment["amount"]),
+            "credit": amount(unapplied) if unapplied["amount"] else None,
             "method": payment_method(payment),
             "paid_on": local_date(payment["captured_at"], tz_name)}
+
+
+def payment_pending_context(contact: dict, org: dict, invoices: list[dict], payment: dict,
+                            public_url: str, tz_name: str) -> dict:
+    """A bank payment accepted but not cleared: no receipt yet, and a plea
+    not to pay twice."""
+    return {**common(contact, org, public_url),
+            "invoice_numbers": [invoice["number"] for invoice in invoices],
+            "amount": amount(payment["amount"]), "method": payment_method(payment),
+            "clears_by": local_date(payment["expected_by"], tz_name)}
+
+
+def payment_returned_context(contact: dict, org: dict, invoices: list[dict], payment: dict,
+                             public_url: str) -> dict:
+    return {**common(contact, org, public_url),
+            "invoice_numbers": [invoice["number"] for invoice in invoices],
+            "amount": amount(payment["amount"]),
+            "reason": (payment.get("failure_message") or "").strip()}
+
+
+def refund_context(contact: dict, org: dict, refund: dict, public_url: str) -> dict:
+    return {**common(contact, org, public_url), "amount": amount(refund["amount"]),
+            "to_card": refund["method"] in ("card", "terminal"),
+            "to_bank": refund["method"] == "us_bank_account"}
 
 
 def _link(link: dict, issued_at: str, public_url: str, tz_name: str) -> dict:
@@ -145,12 +175,12 @@ def password_reset_context(person: dict, org: dict, link: dict, issued_at: str,
             "username": "" if staff else person.get("username") or ""}
 
 
-def payment_failed_context(contact: dict, org: dict, invoice: dict, payment: dict,
+def payment_failed_context(contact: dict, org: dict, invoices: list[dict], payment: dict,
                            public_url: str) -> dict:
-    """An automatic payment that did not go through: what, for which invoice,
-    why (the processor's short reason) and where to fix it."""
+    """An automatic payment that did not go through: what, for which invoices,
+    why (the processor's short reason) and where to pay instead."""
     return {**common(contact, org, public_url),
-            "invoice_number": invoice["number"],
+            "invoice_numbers": [invoice["number"] for invoice in invoices],
             "amount": amount(payment["amount"]),
             "reason": (payment.get("failure_message") or "").strip()}
 

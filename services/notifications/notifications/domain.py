@@ -21,6 +21,9 @@ PASSWORD_RESET = "password_reset"   # portal account password reset
 STAFF_PASSWORD_RESET = "staff_password_reset"
 STAFF_WELCOME = "staff_welcome"      # a new staff member sets their first password
 PAYMENT_FAILED = "payment_failed"   # an autopay charge failed: action required
+PAYMENT_PENDING = "payment_pending"  # a bank payment was accepted; it clears in a few days
+PAYMENT_RETURNED = "payment_returned"  # a bank payment came back after it was accepted
+REFUND_ISSUED = "refund_issued"     # money went back to the payer
 CONSENT_REQUESTED = "consent_requested"
 PAYMENT_PLAN_REMINDER = "payment_plan_reminder"
 STATEMENT_READY = "statement_ready"
@@ -49,6 +52,9 @@ KINDS: dict[str, Kind] = {
     STAFF_WELCOME: Kind("Set up your staff account", "password_reset"),
     PAYMENT_FAILED: Kind("Action required: your automatic payment did not go through",
                          "payment_failed"),
+    PAYMENT_PENDING: Kind("We received your payment", "payment_pending"),
+    PAYMENT_RETURNED: Kind("Action required: a payment did not go through", "payment_returned"),
+    REFUND_ISSUED: Kind("Your refund", "refund_issued"),
     CONSENT_REQUESTED: Kind("A document is waiting for your signature", "consent_requested"),
     PAYMENT_PLAN_REMINDER: Kind("Upcoming payment reminder", "payment_plan_reminder",
                                 reminder=True),

@@ -70,14 +70,35 @@ def payment_captured(c: Collaborators, envelope: dict, handler: str) -> None:
                   lambda: compose.receipt(c, envelope))
 
 
+def payment_processing(c: Collaborators, envelope: dict, handler: str) -> None:
+    """A bank payment accepted: "we received it, it clears in a few days"
+    (not a receipt: it may still come back)."""
+    notice = _for_client(envelope, domain.PAYMENT_PENDING)
+    if envelope["data"]["method"] != "us_bank_account":
+        skip(c, envelope, handler, notice, "not a bank payment")
+        return
+    deliver_email(c, envelope, handler, notice, lambda: compose.payment_pending(c, envelope))
+
+
 def payment_failed(c: Collaborators, envelope: dict, handler: str) -> None:
-    """Only an autopay failure is emailed: a patient (or staff member) who
-    started the payment saw the decline on the page."""
+    """Emailed when nobody is looking at a page: an autopay failure, or a
+    bank payment returned days after it was accepted. A patient or staff
+    member who started the payment saw the decline on the page."""
+    data = envelope["data"]
+    if data.get("after_processing"):
+        deliver_email(c, envelope, handler, _for_client(envelope, domain.PAYMENT_RETURNED),
+                      lambda: compose.payment_returned(c, envelope))
+        return
     notice = _for_client(envelope, domain.PAYMENT_FAILED)
-    if envelope["data"].get("initiated_by") != "autopay":
+    if data.get("initiated_by") != "autopay":
         skip(c, envelope, handler, notice, "payer saw the decline")
         return
     deliver_email(c, envelope, handler, notice, lambda: compose.payment_failed(c, envelope))
+
+
+def payment_refunded(c: Collaborators, envelope: dict, handler: str) -> None:
+    deliver_email(c, envelope, handler, _for_client(envelope, domain.REFUND_ISSUED),
+                  lambda: compose.refund_issued(c, envelope))
 
 
 def portal_invite(c: Collaborators, envelope: dict, handler: str) -> None:

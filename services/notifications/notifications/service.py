@@ -32,13 +32,23 @@ class NotificationsService:
     def on_invoice_sent(self, envelope):
         handlers.invoice_sent(self._collaborators(), envelope, f"{SOURCE}.on_invoice_sent")
 
-    @handles("payments", "PaymentCaptured")
+    @handles("payments", "PaymentCaptured", version=2)
     def on_payment_captured(self, envelope):
         handlers.payment_captured(self._collaborators(), envelope, f"{SOURCE}.on_payment_captured")
 
-    @handles("payments", "PaymentFailed")
+    @handles("payments", "PaymentProcessing")
+    def on_payment_processing(self, envelope):
+        handlers.payment_processing(self._collaborators(), envelope,
+                                    f"{SOURCE}.on_payment_processing")
+
+    @handles("payments", "PaymentFailed", version=2)
     def on_payment_failed(self, envelope):
         handlers.payment_failed(self._collaborators(), envelope, f"{SOURCE}.on_payment_failed")
+
+    @handles("payments", "PaymentRefunded")
+    def on_payment_refunded(self, envelope):
+        handlers.payment_refunded(self._collaborators(), envelope,
+                                  f"{SOURCE}.on_payment_refunded")
 
     @handles("clients", "PortalInviteRequested")
     def on_portal_invite_requested(self, envelope):

@@ -207,21 +207,46 @@ def invoice_sent(invoice_id="inv_1", client_id="cl_1", channel="email") -> dict:
         "sent_by": "st_1"}, 1)
 
 
-def payment_captured(invoice_id="inv_1", client_id="cl_1", **extra) -> dict:
-    data = {"payment_id": "pay_1", "invoice_id": invoice_id, "client_id": client_id,
-            "amount": {"amount": 4550, "currency": "usd"}, "method": "card",
-            "card_brand": "visa", "card_last4": "4242",
+def _usd(cents: int) -> dict:
+    return {"amount": cents, "currency": "usd"}
+
+
+def payment_captured(invoice_id="inv_1", client_id="cl_1", invoice_ids=None, unapplied=0,
+                     **extra) -> dict:
+    invoice_ids = invoice_ids or [invoice_id]
+    data = {"payment_id": "pay_1", "client_id": client_id, "amount": _usd(4550 + unapplied),
+            "allocations": [{"invoice_id": i, "amount": _usd(4550 // len(invoice_ids))}
+                            for i in invoice_ids],
+            "method": "card", "initiated_by": "patient", "card_brand": "visa",
+            "card_last4": "4242", "unapplied": _usd(unapplied),
             "captured_at": "2026-11-25T10:00:00.000000Z", **extra}
     return contracts.make_envelope("payments", "PaymentCaptured",
-                                   {k: v for k, v in data.items() if v is not None}, 1)
+                                   {k: v for k, v in data.items() if v is not None}, 2)
 
 
-def payment_failed(initiated_by="autopay", invoice_id="inv_1", client_id="cl_1") -> dict:
-    data = {"payment_id": "pay_2", "invoice_id": invoice_id, "client_id": client_id,
-            "amount": {"amount": 12500, "currency": "usd"}, "failure_code": "card_declined",
-            "failure_message": "Your card was declined.", "initiated_by": initiated_by}
-    return contracts.make_envelope("payments", "PaymentFailed",
-                                   {k: v for k, v in data.items() if v is not None}, 1)
+def payment_failed(initiated_by="autopay", invoice_id="inv_1", client_id="cl_1",
+                   after_processing=False, method="card", failure_message=None) -> dict:
+    data = {"payment_id": "pay_2", "client_id": client_id, "amount": _usd(12500),
+            "allocations": [{"invoice_id": invoice_id, "amount": _usd(12500)}],
+            "method": method, "failure_code": "card_declined",
+            "failure_message": failure_message or "Your card was declined.",
+            "initiated_by": initiated_by or "patient", "after_processing": after_processing}
+    return contracts.make_envelope("payments", "PaymentFailed", data, 2)
+
+
+def payment_processing(method="us_bank_account", invoice_id="inv_1", client_id="cl_1") -> dict:
+    data = {"payment_id": "pay_3", "client_id": client_id, "amount": _usd(12500),
+            "allocations": [{"invoice_id": invoice_id, "amount": _usd(12500)}],
+            "method": method, "initiated_by": "patient", "bank_name": "STRIPE TEST BANK",
+            "bank_last4": "6789", "expected_by": "2026-12-01T16:00:00.000000Z"}
+    return contracts.make_envelope("payments", "PaymentProcessing", data, 1)
+
+
+def payment_refunded(method="card", client_id="cl_1") -> dict:
+    data = {"refund_id": "rf_1", "payment_id": "pay_1", "client_id": client_id,
+            "amount": _usd(2000), "invoice_id": "inv_1", "method": method,
+            "refunded_at": "2026-11-26T10:00:00.000000Z"}
+    return contracts.make_envelope("payments", "PaymentRefunded", data, 1)
 
 
 def portal_invite(account_id="pa_1", client_id="cl_1") -> dict:

@@ -50,8 +50,10 @@ def test_sender_name_is_neutral_one_line_and_never_empty():
     ({"method": "card", "card_brand": "visa", "card_last4": "4242"}, "Visa ending in 4242"),
     ({"method": "card", "card_brand": "amex"}, "American Express"),
     ({"method": "card"}, "Card"),
-    ({"method": "us_bank_account", "card_last4": "6789"}, "Bank account ending in 6789"),
+    ({"method": "us_bank_account", "bank_last4": "6789"}, "Bank account ending in 6789"),
     ({"method": "check", "card_last4": "1111"}, "Check"),
+    ({"method": "check", "check_number": "1042"}, "Check #1042"),
+    ({"method": "terminal"}, "Card"),
     ({"method": "cash"}, "Cash")])
 def test_payment_method(payment, label):
     assert contexts.payment_method(payment) == label
@@ -90,12 +92,24 @@ def test_html_is_autoescaped_and_text_is_not():
 
 def test_receipt_shows_what_was_paid_and_no_balance():
     payment = fakes.payment_captured()["data"]
-    context = contexts.receipt_context(ALICE, ORG, INVOICE, payment, "http://portal.test", "UTC")
+    context = contexts.receipt_context(ALICE, ORG, [INVOICE], payment, "http://portal.test", "UTC")
     text, html = render(domain.RECEIPT, context)
     for body in (text, html):
         assert "$45.50" in body and "INV-000123" in body and "Visa ending in 4242" in body
         assert "November 25, 2026" in body
         assert "balance" not in body.lower() and "12,345" not in body
+        assert "credit" not in body
+
+
+def test_a_receipt_for_several_invoices_names_them_all_and_the_credit_kept():
+    payment = fakes.payment_captured(invoice_ids=["inv_1", "inv_2"], unapplied=1000)["data"]
+    second = {**INVOICE, "number": "INV-000124"}
+    context = contexts.receipt_context(ALICE, ORG, [INVOICE, second], payment,
+                                       "http://portal.test", "UTC")
+    text, html = render(domain.RECEIPT, context)
+    assert "Invoices: INV-000123, INV-000124" in text
+    for body in (text, html):
+        assert "$55.50" in body and "$10.00 of it is kept as a credit" in body
 
 
 def test_portal_notice_says_nothing_about_the_invoice():

@@ -242,9 +242,48 @@ def test_notifications_payment_failed_by_autopay_asks_for_a_new_card(session, wo
     text = message.get_body(("plain",)).get_content()
     assert "Amount: $125.00" in text and "Invoice: INV-000123" in text
     assert "Reason: Your card was declined." in text
-    assert "Update your card in the portal:\nhttp://portal.test/portal/login" in \
+    assert "pay it yourself, or to update your card:\nhttp://portal.test/portal/login" in \
         text.replace("\r\n", "\n")
     assert "Methadone" not in text
     [row] = deliveries(session)
     assert (row.kind, row.status) == ("payment_failed", "sent")
     assert [e["type"] for e in outbox_events(session)] == ["NotificationDelivered"]
+
+
+def test_a_returned_bank_payment_tells_the_patient_the_balance_is_open_again(session, world,
+                                                                           smtp_capture):
+    worker = make_worker(session, world, smtp_postman(smtp_capture.port))
+    envelope = fakes.payment_failed(initiated_by="patient", after_processing=True,
+                                    method="us_bank_account",
+                                    failure_message="Your bank returned the payment: there were "
+                                                    "not enough funds in the account.")
+    worker.on_payment_failed(envelope)
+    worker.on_payment_failed(envelope)
+    [message] = smtp_capture.wait_for(1, to="alice@demo.test")
+    assert message["Subject"] == "Action required: a payment did not go through"
+    text = message.get_body(("plain",)).get_content()
+    assert "balance is open again" in text and "not enough funds" in text
+    assert "Invoice: INV-000123" in text and "http://portal.test/portal/login" in text
+    assert [r.kind for r in deliveries(session)] == ["payment_returned"]
+
+
+def test_a_pending_bank_payment_gets_a_notice_not_a_receipt(session, world, smtp_capture):
+    worker = make_worker(session, world, smtp_postman(smtp_capture.port))
+    worker.on_payment_processing(fakes.payment_processing())
+    worker.on_payment_processing(fakes.payment_processing(method="card"))   # a card: nothing
+    [message] = smtp_capture.wait_for(1, to="alice@demo.test")
+    assert message["Subject"] == "We received your payment"
+    text = message.get_body(("plain",)).get_content()
+    assert "do not pay again" in text and "receipt" in text and "Bank account ending in 6789" in text
+    assert "Expected to clear by: December 1, 2026" in text
+    assert sorted((r.kind, r.status) for r in deliveries(session)) == \
+        [("payment_pending", "sent"), ("payment_pending", "skipped")]
+
+
+def test_a_refund_is_announced(session, world, smtp_capture):
+    worker = make_worker(session, world, smtp_postman(smtp_capture.port))
+    worker.on_payment_refunded(fakes.payment_refunded())
+    [message] = smtp_capture.wait_for(1, to="alice@demo.test")
+    assert message["Subject"] == "Your refund"
+    text = message.get_body(("plain",)).get_content()
+    assert "refunded $20.00" in text and "card you paid with" in text

@@ -51,6 +51,8 @@ def test_subscriptions_are_what_the_topology_declares():
     assert sorted(s.queue_name for s in subscriptions([NotificationsService])) == sorted([
         QUEUE, "evt-payments-PaymentCaptured--notifications.on_payment_captured",
         "evt-payments-PaymentFailed--notifications.on_payment_failed",
+        "evt-payments-PaymentProcessing--notifications.on_payment_processing",
+        "evt-payments-PaymentRefunded--notifications.on_payment_refunded",
         "evt-clients-PortalInviteRequested--notifications.on_portal_invite_requested",
         "evt-clients-PortalPasswordResetRequested--"
         "notifications.on_portal_password_reset_requested",

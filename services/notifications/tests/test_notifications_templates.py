@@ -27,7 +27,13 @@ CONTEXTS = {
     domain.INVOICE_EMAIL: lambda: contexts.invoice_email_context(
         PERSON, ORG, INVOICE, {"path": "/pay/tok"}, URL),
     domain.PORTAL_NOTICE: lambda: contexts.portal_notice_context(PERSON, ORG, URL),
-    domain.RECEIPT: lambda: contexts.receipt_context(PERSON, ORG, INVOICE, PAYMENT, URL, TZ),
+    domain.RECEIPT: lambda: contexts.receipt_context(PERSON, ORG, [INVOICE], PAYMENT, URL, TZ),
+    domain.PAYMENT_PENDING: lambda: contexts.payment_pending_context(
+        PERSON, ORG, [INVOICE], fakes.payment_processing()["data"], URL, TZ),
+    domain.PAYMENT_RETURNED: lambda: contexts.payment_returned_context(
+        PERSON, ORG, [INVOICE], PAYMENT, URL),
+    domain.REFUND_ISSUED: lambda: contexts.refund_context(
+        PERSON, ORG, fakes.payment_refunded()["data"], URL),
     domain.WELCOME: lambda: contexts.welcome_context(PERSON, ORG, f"Riley {EVIL}", LINK, ISSUED,
                                                      URL, TZ),
     domain.PASSWORD_RESET: lambda: contexts.password_reset_context(PERSON, ORG, LINK, ISSUED,
@@ -37,7 +43,7 @@ CONTEXTS = {
     domain.STAFF_WELCOME: lambda: contexts.password_reset_context(
         PERSON, ORG, {**LINK, "path": "/staff/set-password/tok"}, ISSUED, URL, TZ, staff=True,
         welcome=True),
-    domain.PAYMENT_FAILED: lambda: contexts.payment_failed_context(PERSON, ORG, INVOICE,
+    domain.PAYMENT_FAILED: lambda: contexts.payment_failed_context(PERSON, ORG, [INVOICE],
                                                                    PAYMENT, URL),
     domain.CONSENT_REQUESTED: lambda: contexts.consent_requested_context(PERSON, ORG, URL),
     domain.PAYMENT_PLAN_REMINDER: lambda: contexts.payment_plan_reminder_context(
