@@ -1,5 +1,6 @@
 """`make run`: Cairn on one machine with the embedded defaults (SQLite under
-var/, mail as files under var/mail/, the Stripe sandbox), demo clinic loaded.
+var/, mail as files under var/mail/, the Stripe sandbox keeping its account in
+var/stripe-sandbox.json), demo clinic loaded.
 Needs RabbitMQ: starts it if it is installed but down. Ctrl-C stops all."""
 from __future__ import annotations
 
@@ -43,8 +44,11 @@ def ensure_rabbitmq() -> None:
 
 def main() -> None:
     ensure_rabbitmq()
+    # the sandbox keeps its account next to the services' SQLite files, so
+    # that saved cards, refunds and pending bank payments survive a restart
     stack = Stack(env={}, web_port=int(config.env("WEB_PORT", "8000")),
-                  sandbox_port=int(config.env("SANDBOX_PORT", "12111")))
+                  sandbox_port=int(config.env("SANDBOX_PORT", "12111")),
+                  sandbox_state_file=config.var_dir() / "stripe-sandbox.json")
     stack.prepare(demo=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:

@@ -32,6 +32,7 @@ class Stack:
     web_port: int = 8000
     sandbox_port: int = 12111
     log_dir: Path | None = None    # None: processes log to this terminal
+    sandbox_state_file: Path | None = None   # None: the sandbox is in memory
     processes: dict = field(default_factory=dict)
 
     @property
@@ -46,6 +47,7 @@ class Stack:
         return {"CAIRN_PUBLIC_URL": self.web_url, **os.environ, **self.env,
                 "CAIRN_WEB_ADDRESS": f"127.0.0.1:{self.web_port}",
                 "CAIRN_STRIPE_API_BASE": self.sandbox_url,
+                "CAIRN_STRIPE_JS_URL": f"{self.sandbox_url}/v3/",
                 "PYTHONUNBUFFERED": "1"}
 
     def prepare(self, demo: bool = False) -> None:
@@ -58,11 +60,14 @@ class Stack:
 
     def start(self, timeout: float = 60) -> None:
         env = self.process_env()
+        state = ([] if self.sandbox_state_file is None
+                 else ["--state-file", str(self.sandbox_state_file)])
         self._spawn("stripe-sandbox", [
             sys.executable, "-m", "stripe_sandbox", "--host", "127.0.0.1",
             "--port", str(self.sandbox_port),
             "--webhook-url", f"{self.web_url}/webhooks/stripe",
-            "--webhook-secret", env.get("CAIRN_STRIPE_WEBHOOK_SECRET", "whsec_cairn_sandbox")], env)
+            "--webhook-secret", env.get("CAIRN_STRIPE_WEBHOOK_SECRET", "whsec_cairn_sandbox"),
+            *state], env)
         for name, path in SERVICES.items():
             self._spawn(name, [sys.executable, "-m", "servicekit.run", path], env)
         self.wait_healthy(timeout)

@@ -7,7 +7,9 @@ import requests
 from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from tests.integration.test_invoice_flow import INVOICE_FORM, create_invoice, invoice_email, links_in, send_by_email
+from tests.integration.test_invoice_flow import (
+    INVOICE_FORM, Payer, create_invoice, invoice_email, links_in, send_by_email,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -102,13 +104,19 @@ def test_tampered_and_expired_pay_links(cairn):
     link = links_in(invoice_email(cairn, number))["pay"]
 
     tampered = link[:-3] + ("AAA" if not link.endswith("AAA") else "BBB")
-    for bad in (tampered, link.rsplit(".", 1)[0], cairn.url + "/pay/nonsense"):
+    payer = Payer()
+    payer.page(link)                                    # a real form's CSRF token
+    for bad in (tampered, link.rsplit(".", 1)[0], cairn.url + "/pay/nonsense",
+                cairn.url + "/pay/%C3%BCml%C3%A4ut.t%C3%B6k%C3%A9n"):
         response = requests.get(bad, timeout=10)
         assert response.status_code == 404 and "not valid" in response.text
-        paid = requests.post(bad, data={"payment_method": "pm_card_visa"}, timeout=10)
+        paid = payer.post(bad, data={"payment_method": "pm_card_visa", "csrf": payer.csrf}, timeout=10)
         assert paid.status_code == 404
-    assert cairn.sql("payments", "select count(*) as n from payments")[0].n == \
-        cairn.sql("payments", "select count(*) as n from payments where invoice_id != :id", id=invoice_id)[0].n
+    assert not cairn.sql("payments", "select payment_id from payment_allocations "
+                         "where invoice_id = :id", id=invoice_id)
+    forged = payer.post(link, data={"payment_method": "pm_card_visa", "csrf": "ñöt-the-tökén"},
+                        timeout=10)
+    assert forged.status_code == 403 and "expired" in forged.text
 
     engine_rows = cairn.sql("payments", "select id from payment_links where invoice_id = :id", id=invoice_id)
     from sqlalchemy import create_engine, text
@@ -119,7 +127,7 @@ def test_tampered_and_expired_pay_links(cairn):
     engine.dispose()
     expired = requests.get(link, timeout=10)
     assert expired.status_code == 410 and "expired" in expired.text
-    refused = requests.post(link, data={"payment_method": "pm_card_visa"}, timeout=10)
+    refused = payer.pay(link, "pm_card_visa")
     assert refused.status_code == 410
     assert cairn.sql("invoicing", "select amount_paid from invoices where id = :id", id=invoice_id)[0].amount_paid == 0
 

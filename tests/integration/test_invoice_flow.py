@@ -45,6 +45,28 @@ def invoice_email(cairn, invoice_number: str):
     return wait_until(find, timeout=20, what=f"the email for {invoice_number}")
 
 
+class Payer(requests.Session):
+    """Someone who opened a payment link from an email: not signed in; the
+    page's form carries a CSRF token (a cookie and a field)."""
+
+    def page(self, link: str):
+        response = self.get(link, timeout=30)
+        match = re.search(r'name="csrf" value="([^"]+)"', response.text)
+        if match:   # the token stays the same for this browser (a cookie and a field)
+            self.csrf = match.group(1)
+        return response
+
+    def prove(self, link: str, date_of_birth: str):
+        return self.post(f"{link}/identity", data={"date_of_birth": date_of_birth,
+                                                   "csrf": self.csrf}, timeout=30)
+
+    def pay(self, link: str, payment_method: str, **extra):
+        if not getattr(self, "csrf", ""):
+            self.page(link)
+        return self.post(link, data={"payment_method": payment_method, "csrf": self.csrf, **extra},
+                         timeout=30)
+
+
 def links_in(message) -> dict:
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
@@ -74,15 +96,21 @@ def test_invoice_email_one_time_payment_and_receipt(cairn):
     assert email.get_body(("html",)) is not None
     links = links_in(email)
 
-    patient = requests.Session()                       # not signed in anywhere
-    pay_page = patient.get(links["pay"], timeout=30)
+    patient = Payer()                                  # not signed in anywhere
+    pay_page = patient.page(links["pay"])
     assert pay_page.status_code == 200
-    for fact in ("Cedar Ridge Recovery", number, "Psychotherapy, 45 minutes", "Group psychotherapy",
-                 "−$27.00", "$243.00"):
+    for fact in ("Cedar Ridge Recovery", number, "$243.00", "Balance due"):
         assert fact in pay_page.text, fact
-    assert "Balance due" in pay_page.text
+    for service in ("Psychotherapy", "Group psychotherapy", "−$27.00"):   # not before proof
+        assert service not in pay_page.text, service
+    assert "pm_card" not in pay_page.text                # no test-card menu of ours
+    wrong = patient.prove(links["pay"], "1990-01-01")
+    assert wrong.status_code == 400 and "does not match" in wrong.text
+    shown = patient.prove(links["pay"], "1988-03-14")   # Avery's date of birth
+    for fact in ("Psychotherapy, 45 minutes", "Group psychotherapy", "−$27.00", "$243.00"):
+        assert fact in shown.text, fact
 
-    paid = patient.post(links["pay"], data={"payment_method": "pm_card_visa"}, timeout=30)
+    paid = patient.pay(links["pay"], "pm_card_visa")
     assert paid.status_code == 200 and "Payment received" in paid.text
     assert "4242" in paid.text
 
@@ -108,13 +136,15 @@ def test_invoice_email_one_time_payment_and_receipt(cairn):
     [receipt_email] = wait_until(receipt, timeout=20, what="the receipt")
     assert "$243.00" in receipt_email.get_body(("plain",)).get_content()
 
-    again = patient.get(links["pay"], timeout=30)
+    again = patient.page(links["pay"])
     assert "has been paid" in again.text
     assert "Psychotherapy" not in again.text and "$243.00" not in again.text   # nothing left to see
-    second_try = patient.post(links["pay"], data={"payment_method": "pm_card_visa"}, timeout=30)
+    second_try = patient.post(links["pay"], data={"payment_method": "pm_card_visa",
+                                                  "csrf": patient.csrf}, timeout=30)
     assert second_try.status_code == 409 and "has been paid" in second_try.text
-    assert len(cairn.sql("payments", "select id from payments where invoice_id = :id "
-                         "and status = 'succeeded'", id=invoice_id)) == 1
+    assert len(cairn.sql("payments", "select p.id from payments p join payment_allocations a "
+                         "on a.payment_id = p.id where a.invoice_id = :id and p.status = 'succeeded'",
+                         id=invoice_id)) == 1
 
 
 def test_declined_card_shows_a_clear_message_and_changes_no_balance(cairn):
@@ -125,12 +155,12 @@ def test_declined_card_shows_a_clear_message_and_changes_no_balance(cairn):
     send_by_email(staff, invoice_id)
     pay_link = links_in(invoice_email(cairn, number))["pay"]
 
-    declined = requests.post(pay_link, data={"payment_method": "pm_card_chargeDeclined"}, timeout=30)
+    payer = Payer()
+    declined = payer.pay(pay_link, "pm_card_chargeDeclined")
     assert declined.status_code == 402
     assert "Your card was declined" in declined.text
     assert "$250.00" in declined.text                 # balance still due, form offered again
-    short = requests.post(pay_link, data={"payment_method": "pm_card_chargeDeclinedInsufficientFunds"},
-                          timeout=30)
+    short = payer.pay(pay_link, "pm_card_chargeDeclinedInsufficientFunds")
     assert short.status_code == 402 and "insufficient funds" in short.text
 
     [row] = cairn.sql("invoicing", "select status, amount_paid from invoices where id = :id", id=invoice_id)
@@ -140,6 +170,6 @@ def test_declined_card_shows_a_clear_message_and_changes_no_balance(cairn):
                                      id=invoice_id)) == 2,
                what="declines to show in the invoice history")
 
-    ok = requests.post(pay_link, data={"payment_method": "pm_card_visa"}, timeout=30)
+    ok = payer.pay(pay_link, "pm_card_visa")
     assert "Payment received" in ok.text
     assert cairn.wait_for_invoice_status(invoice_id, "paid").balance == 0

@@ -29,6 +29,9 @@ def main(argv=None):
                         default=DEFAULT_REFUND_FAILURE_SECONDS,
                         help="sandbox-clock seconds before a refund of a "
                              "refund-fail card fails (default: 1 day)")
+    parser.add_argument("--state-file", metavar="PATH",
+                        help="keep the account in this JSON file across "
+                             "restarts (default: in memory only)")
     parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(),
@@ -37,11 +40,11 @@ def main(argv=None):
     sandbox = Sandbox(args.host, args.port, args.webhook_url,
                       args.webhook_secret, api_keys=args.api_keys,
                       ach_settlement_seconds=args.ach_settlement_seconds,
-                      refund_failure_seconds=args.refund_failure_seconds
-                      ).start()
+                      refund_failure_seconds=args.refund_failure_seconds,
+                      state_file=args.state_file).start()
     logging.getLogger("stripe_sandbox").info(
-        "listening on %s (webhooks: %s)", sandbox.url,
-        args.webhook_url or "none")
+        "listening on %s (webhooks: %s, state: %s)", sandbox.url,
+        args.webhook_url or "none", args.state_file or "in memory")
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())

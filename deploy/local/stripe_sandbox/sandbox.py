@@ -5,6 +5,10 @@
                                         base_addresses={"api": sb.url})
     ...
     sb.stop()
+
+With `state_file=PATH` the account (objects, idempotency records, mandates,
+scheduled settlements, the clock offset) is read from PATH at construction
+and written back after every change (see store.py).
 """
 import json
 import logging
@@ -18,6 +22,7 @@ from .server import LoopbackHTTPServer, SandboxHandler, json_response, wake
 from .state import (DEFAULT_ACH_SETTLEMENT_SECONDS,
                     DEFAULT_REFUND_FAILURE_SECONDS, Endpoint, RequestContext,
                     State)
+from .store import StateFile
 from .webhooks import DEFAULT_RETRY_DELAYS, Dispatcher
 
 log = logging.getLogger("stripe_sandbox")
@@ -32,7 +37,8 @@ class Sandbox:
                  retry_delays=DEFAULT_RETRY_DELAYS, delivery_timeout=5.0,
                  faults=None,
                  ach_settlement_seconds=DEFAULT_ACH_SETTLEMENT_SECONDS,
-                 refund_failure_seconds=DEFAULT_REFUND_FAILURE_SECONDS):
+                 refund_failure_seconds=DEFAULT_REFUND_FAILURE_SECONDS,
+                 state_file=None):
         self.host, self.port = host, port
         self.webhook_secret = webhook_secret
         self.state = State(api_keys,
@@ -42,6 +48,10 @@ class Sandbox:
         self.dispatcher = Dispatcher(retry_delays, delivery_timeout,
                                      on_settled=self.state.settle)
         self._server = self._thread = self._stopping = self._ticker = None
+        self.store = StateFile(state_file) if state_file else None
+        if self.store is not None and self.store.load(self.state):
+            log.info("loaded the sandbox state from %s (%d objects)",
+                     self.store.path, len(self.state.objects))
         if webhook_url:
             self.set_webhook_endpoint(webhook_url, webhook_secret)
 
@@ -76,6 +86,7 @@ class Sandbox:
         self._ticker.join(5)
         self._server.close_all()
         self.dispatcher.stop()
+        self.persist()
         self._server = self._thread = self._ticker = None
 
     def __enter__(self):
@@ -131,6 +142,7 @@ class Sandbox:
         self.state.reset()
         self.faults.clear()
         self.dispatcher.clear()
+        self.persist()
 
     def now(self):
         """The sandbox clock (unix seconds)."""
@@ -149,6 +161,16 @@ class Sandbox:
     def settle_due(self):
         """Settle everything the sandbox clock says is due (idempotent)."""
         self.dispatch(clock.run_due(self.state))
+        self.persist()
+
+    def persist(self):
+        """Write the state file if the state changed since the last write
+        (a no-op without a state file)."""
+        if self.store is None or self.store.saved_version == \
+                self.state.version:
+            return
+        with self.state.lock:
+            self.store.save(self.state)
 
     def authenticate(self, intent_id, outcome="complete"):
         """Finish 3-D Secure for an intent in requires_action (as the
@@ -157,7 +179,9 @@ class Sandbox:
             ctx = RequestContext(None, None, None, self.url)
             intent, _, _ = threeds.authenticate(self.state, ctx, intent_id,
                                                 outcome)
+            self.state.touch()
             result = json.loads(json.dumps(intent))
+        self.persist()
         self.dispatch(ctx.events)
         return result
 

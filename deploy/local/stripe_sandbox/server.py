@@ -114,6 +114,9 @@ class SandboxHandler(BaseHTTPRequestHandler):
             response = api.Response(500, api.encode({"error": {
                 "type": "api_error",
                 "message": "The Stripe sandbox hit an internal error."}}))
+        # before answering, so that what was answered is on disk (a no-op
+        # without a state file)
+        sandbox.persist()
         faults = sandbox.faults
         if not control and faults.drop_response(method, url.path, response):
             self.close_connection = True
@@ -142,6 +145,9 @@ class SandboxHandler(BaseHTTPRequestHandler):
         if response is None:
             response = api.handle(sandbox.state, method, url.path, url.query,
                                   body, self.headers, base_url)
+        if sandbox.store is not None and method != "GET" and \
+                not response.replayed:
+            sandbox.state.touch()    # updates, idempotency records, ...
         return response
 
     def _base_url(self, sandbox):

@@ -9,6 +9,12 @@ The sandbox clock is real time plus an offset (`advance`); every object's
 `created` and every event's time come from it. Work that Stripe does later
 (an ACH debit settling, a refund failing) is a `Task` due at a sandbox time;
 `take_due` hands each task out exactly once.
+
+`version` goes up whenever the state may have changed (an object added, a
+task taken, the clock moved, a mutating request served: `touch`); the
+optional state file (store.py) is written when it differs from the version
+last saved. `snapshot` / `restore` turn the state into plain JSON data and
+back.
 """
 import heapq
 import itertools
@@ -71,6 +77,7 @@ class State:
         self.refund_failure_seconds = refund_failure_seconds
         self.endpoints: List[Endpoint] = []
         self._seq = itertools.count()
+        self.version = 0
         self.reset()
 
     def reset(self):
@@ -84,6 +91,12 @@ class State:
             self.idempotent = {}     # (api_key, key) -> StoredResponse
             self.tasks = []          # heap of Task
             self.offset = 0
+            self.version += 1
+
+    def touch(self):
+        """Note that something may have changed (for the state file)."""
+        with self.lock:
+            self.version += 1
 
     # -- clock ---------------------------------------------------------------
 
@@ -93,12 +106,14 @@ class State:
     def advance(self, seconds):
         with self.lock:
             self.offset += seconds
+            self.version += 1
             return self.now()
 
     def schedule(self, delay, kind, object_id):
         with self.lock:
             heapq.heappush(self.tasks, Task(self.now() + int(delay),
                                             next(self._seq), kind, object_id))
+            self.version += 1
 
     def take_due(self):
         """Pop every task due by now, oldest due first (each only once)."""
@@ -106,6 +121,8 @@ class State:
             due, now = [], self.now()
             while self.tasks and self.tasks[0].due <= now:
                 due.append(heapq.heappop(self.tasks))
+            if due:
+                self.version += 1
             return due
 
     # -- objects -------------------------------------------------------------
@@ -115,6 +132,7 @@ class State:
             if "created" in obj:
                 obj["created"] = self.now()
             self.objects[obj["id"]] = obj
+            self.version += 1
             return obj
 
     def find(self, object_type, object_id):
@@ -147,7 +165,78 @@ class State:
             event = self.find("event", event_id)
             if event and event["pending_webhooks"] > 0:
                 event["pending_webhooks"] -= 1
+                self.version += 1
 
     def events(self):
         with self.lock:
             return list(reversed(self.all("event")))
+
+    # -- persistence (store.py) ----------------------------------------------
+
+    def snapshot(self):
+        """Everything a restarted Stripe would still know, as JSON data.
+        Not the config (keys, delays), the webhook endpoints (given at each
+        start) nor anything about deliveries."""
+        with self.lock:
+            return {
+                "objects": list(self.objects.values()),
+                "consumed": sorted(self.consumed),
+                "set_up": sorted(self.set_up),
+                "pending": self.pending,
+                "idempotent": [
+                    {"api_key": api_key, "key": key,
+                     "fingerprint": list(stored.fingerprint),
+                     "status": stored.status,
+                     "body": stored.body.decode("utf-8"),
+                     "request_id": stored.request_id}
+                    for (api_key, key), stored in self.idempotent.items()],
+                "tasks": [{"due": task.due, "kind": task.kind,
+                           "object": task.object_id}
+                          for task in sorted(self.tasks)],
+                "offset": self.offset,
+            }
+
+    def restore(self, data):
+        """Replace the account with a `snapshot()`; raises (and changes
+        nothing) if `data` is not one."""
+        objects_ = {}
+        for obj in data["objects"]:
+            if not isinstance(obj, dict) or \
+                    not isinstance(obj.get("id"), str) or \
+                    not isinstance(obj.get("object"), str):
+                raise ValueError("objects must be Stripe objects")
+            if obj["object"] == "event":
+                # the delivery queue is not saved: nothing is pending now
+                obj["pending_webhooks"] = 0
+            objects_[obj["id"]] = obj
+        consumed = set(_strings(data["consumed"]))
+        set_up = set(_strings(data["set_up"]))
+        pending = dict(data["pending"])
+        idempotent = {}
+        for record in data["idempotent"]:
+            method, path, pairs = record["fingerprint"]
+            fingerprint = (method, path, tuple(tuple(pair) for pair in pairs))
+            idempotent[(record["api_key"], record["key"])] = StoredResponse(
+                fingerprint, int(record["status"]),
+                record["body"].encode("utf-8"), record["request_id"])
+        tasks = [(int(task["due"]), str(task["kind"]), str(task["object"]))
+                 for task in data["tasks"]]
+        offset = data["offset"]
+        if isinstance(offset, bool) or not isinstance(offset, (int, float)):
+            raise ValueError("offset must be a number")
+        with self.lock:
+            self.reset()
+            self.objects, self.consumed, self.set_up = objects_, consumed, \
+                set_up
+            self.pending, self.idempotent, self.offset = pending, \
+                idempotent, offset
+            for due, kind, object_id in tasks:      # saved in heap order
+                heapq.heappush(self.tasks, Task(due, next(self._seq), kind,
+                                                object_id))
+            self.version += 1
+
+
+def _strings(values):
+    if not all(isinstance(value, str) for value in values):
+        raise ValueError("expected a list of ids")
+    return values

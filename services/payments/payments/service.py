@@ -183,9 +183,14 @@ class PaymentsService:
         return self._take(request)
 
     @rpc(expected_exceptions=EXPECTED)
-    def complete_payment_action(self, payment_id, actor=None):
-        """Back from 3-D Secure: the payment as Stripe now has it."""
+    def complete_payment_action(self, payment_id, actor=None, intent_id=None):
+        """Back from 3-D Secure: the payment as Stripe now has it. A payer who
+        is not signed in is recognized by the intent id Stripe's redirect
+        carries, which must be this payment's."""
         payment = self._payment(payment_id, actor)
+        if not isinstance(actor, dict) and (not intent_id or
+                                            intent_id != payment.stripe_payment_intent):
+            raise NotFound("That payment was not found.")
         return self._payment_out(complete_action(self._collaborators(), payment.id))
 
     @rpc(expected_exceptions=EXPECTED)

@@ -92,9 +92,11 @@ def test_a_card_needing_3d_secure_completes_after_the_bank_page(payments):
     [intent] = stripe_events(payments.sandbox, "payment_intent.requires_action")
     assert intent["data"]["object"]["next_action"]["redirect_to_url"]["return_url"] == \
         RETURN + started["id"]
-    control(payments.sandbox, "POST", f"authenticate/{intent['data']['object']['id']}",
-            {"outcome": "complete"})
-    done = payments.rpc.complete_payment_action(started["id"])
+    intent_id = intent["data"]["object"]["id"]
+    control(payments.sandbox, "POST", f"authenticate/{intent_id}", {"outcome": "complete"})
+    refused(lambda: payments.rpc.complete_payment_action(started["id"], None, "pi_guess"),
+            "NotFound")                                        # the intent must match
+    done = payments.rpc.complete_payment_action(started["id"], None, intent_id)
     assert (done["status"], done["card_last4"]) == ("succeeded", "3184")
     assert len(events(payments.engine, "PaymentCaptured")) == 1
 
@@ -103,7 +105,7 @@ def test_a_failed_3d_secure_fails_the_payment_in_plain_words(payments):
     started = three_ds(payments)
     intent_id = stripe_events(payments.sandbox, "payment_intent.requires_action")[0]["data"]["object"]["id"]
     control(payments.sandbox, "POST", f"authenticate/{intent_id}", {"outcome": "fail"})
-    done = payments.rpc.complete_payment_action(started["id"])
+    done = payments.rpc.complete_payment_action(started["id"], None, intent_id)
     assert done["status"] == "failed" and "could not confirm it was you" in done["failure_message"]
 
 

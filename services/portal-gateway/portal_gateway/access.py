@@ -31,7 +31,11 @@ def actor_of(session: dict, request) -> dict:
 
 
 def same(a: str | None, b: str | None) -> bool:
-    return bool(a and b and hmac.compare_digest(a, b))
+    """Constant-time comparison of two tokens; anything typed into a form
+    (non-ASCII included) is compared as bytes, never raises."""
+    if not a or not b:
+        return False
+    return hmac.compare_digest(a.encode("utf-8", "surrogatepass"), b.encode("utf-8", "surrogatepass"))
 
 
 def set_cookie(gateway, response, name: str, value: str, max_age: int | None = None) -> None:

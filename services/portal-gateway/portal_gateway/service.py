@@ -11,20 +11,25 @@ from nameko.web.handlers import http
 from servicekit.rpc import TimedRpcProxy
 
 from portal_gateway import web
+from portal_gateway.payments_config import StripeJsConfig
 from portal_gateway.pages.admin import AdminPages
 from portal_gateway.pages.auth import AuthPages
 from portal_gateway.pages.billing import BillingPages
 from portal_gateway.pages.pay import PayPages
 from portal_gateway.pages.portal import PortalPages
+from portal_gateway.pages.portal_billing import PortalBillingPages
 from portal_gateway.pages.staff_clients import StaffClientPages
+from portal_gateway.pages.staff_payments import StaffPaymentPages
 
 
-class PortalGateway(AuthPages, StaffClientPages, BillingPages, AdminPages, PortalPages, PayPages):
+class PortalGateway(AuthPages, StaffClientPages, BillingPages, StaffPaymentPages, AdminPages,
+                    PortalPages, PortalBillingPages, PayPages):
     name = "portal-gateway"
     clients = TimedRpcProxy("clients")
     invoicing = TimedRpcProxy("invoicing")
     payments = TimedRpcProxy("payments")
     settings = Config()
+    stripe_js = StripeJsConfig()
 
     @http("GET", "/healthz")
     def health(self, request):
@@ -33,3 +38,7 @@ class PortalGateway(AuthPages, StaffClientPages, BillingPages, AdminPages, Porta
     @http("GET", "/")
     def home(self, request):
         return web.redirect("/portal")
+
+    @http("GET", "/static/<name>")
+    def static(self, request, name):
+        return web.static_file(name)

@@ -8,6 +8,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from nameko.exceptions import RemoteError
 from werkzeug.wrappers import Response
 
+from servicekit import config
 from servicekit.errors import HTTP_STATUS
 from servicekit.money import format_money
 
@@ -20,19 +21,43 @@ templates = Environment(
 templates.filters["money"] = lambda cents, currency="usd": format_money(int(cents), currency)
 templates.filters["label"] = lambda value: str(value or "").replace("_", " ").capitalize()
 
+CSP = ("default-src 'self'; img-src 'self' data: https:; style-src 'self' 'unsafe-inline'; "
+       "form-action 'self'")
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data: https:; "
-                               "style-src 'self' 'unsafe-inline'; form-action 'self'",
+    "Content-Security-Policy": CSP,
 }
 
 
-def page(template: str, status: int = 200, **context) -> Response:
-    html = templates.get_template(template).render(**context)
-    return Response(html, status=status, mimetype="text/html", headers=SECURITY_HEADERS)
+def page(template: str, status: int = 200, stripe=None, **context) -> Response:
+    """A rendered page. `stripe` (a payments.StripeJs) lets the page load
+    Stripe's card and bank form — and nothing else from outside."""
+    html = templates.get_template(template).render(stripe=stripe, **context)
+    headers = SECURITY_HEADERS if stripe is None else \
+        {**SECURITY_HEADERS, "Content-Security-Policy": stripe.csp(CSP)}
+    return Response(html, status=status, mimetype="text/html", headers=headers)
+
+
+STATIC = Path(__file__).parent / "static"
+STATIC_TYPES = {".js": "text/javascript", ".css": "text/css"}
+
+
+def static_file(name: str) -> Response:
+    """A file of the gateway's own static folder (no sub-folders, known types)."""
+    path = STATIC / name
+    if "/" in name or path.suffix not in STATIC_TYPES or not path.is_file():
+        return Response("not found", status=404, mimetype="text/plain")
+    return Response(path.read_bytes(), mimetype=STATIC_TYPES[path.suffix],
+                    headers={"X-Content-Type-Options": "nosniff",
+                             "Cache-Control": "public, max-age=300"})
+
+
+def public_url(settings, path: str = "") -> str:
+    """An absolute address of this site (for return addresses given to Stripe)."""
+    return (config.setting(settings, "PUBLIC_URL", "") or "").rstrip("/") + path
 
 
 def redirect(location: str, status: int = 303) -> Response:

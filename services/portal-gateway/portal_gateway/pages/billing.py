@@ -19,10 +19,13 @@ class BillingPages:
     @signed_in("staff", "billing.read")
     def financial_tab(self, request, session, client_id):
         client = self.clients.get_client(client_id, actor_of(session, request))
+        summary = self.invoicing.financial_summary.call_async(client_id)
+        payments = self.payments.list_payments.call_async(client_id)
+        methods = self.payments.list_saved_methods.call_async(client_id)
         self.clients.record_access(actor_of(session, request), "financial.read", client_id)
-        invoices = self.invoicing.list_invoices(client_id)
-        return web.page("staff/financial.html", session=session, client=client, invoices=invoices,
-                        balance=sum(i["balance"] for i in invoices if i["status"] != "void"))
+        return web.page("staff/financial.html", session=session, client=client,
+                        summary=summary.result(), payments=payments.result(),
+                        methods=methods.result(), notice=request.args.get("notice", ""))
 
     @http("GET", "/staff/clients/<client_id>/invoices/new")
     @signed_in("staff", "billing.write")
@@ -45,10 +48,13 @@ class BillingPages:
     @signed_in("staff", "billing.read")
     def show_invoice(self, request, session, invoice_id):
         invoice = self.invoicing.get_invoice(invoice_id)
+        payments = self.payments.list_payments.call_async(None, invoice_id)
+        links = self.payments.payment_link_status.call_async(invoice_id)
         self.clients.record_access(actor_of(session, request), "invoice.read", invoice["client_id"])
         return web.page("staff/invoice.html", session=session, invoice=invoice,
                         client=self.clients.get_client(invoice["client_id"], actor_of(session, request)),
                         location=self.clients.get_location(invoice["location_id"]),
+                        payments=payments.result(), links=links.result(),
                         notice=request.args.get("notice", ""))
 
     @http("GET", "/staff/invoices/<invoice_id>/edit")

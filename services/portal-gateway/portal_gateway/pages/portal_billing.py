@@ -1,0 +1,147 @@
+"""The portal's Billing area: outstanding invoices and a Make a Payment page
+(several invoices at once, a card or bank account on file or a new one,
+kept on file if the patient likes), payment history with pending bank
+payments, and the cards and bank accounts on file. Everything happens inside
+the signed-in session; no payment link is minted from it."""
+from __future__ import annotations
+
+import secrets
+
+from nameko.exceptions import RemoteError
+from nameko.web.handlers import http
+
+from portal_gateway import forms, web
+from portal_gateway.access import actor_of, signed_in
+
+VISIBLE_STATUSES = ("sent", "partially_paid", "paid")
+
+
+class PortalBillingPages:
+
+    @http("GET", "/portal/billing")
+    @signed_in("portal")
+    def portal_billing(self, request, session):
+        client_id = session["acting_for"]
+        summary = self.invoicing.financial_summary.call_async(client_id)
+        payments = self.payments.list_payments.call_async(client_id)
+        invoices = [i for i in summary.result()["invoices"] if i["status"] in VISIBLE_STATUSES]
+        return web.page("portal/billing.html", session=session,
+                        organization=self.clients.get_organization(),
+                        outstanding=[i for i in invoices if i["balance"] > 0],
+                        paid=[i for i in invoices if i["balance"] == 0],
+                        payments=[p for p in payments.result() if p["status"] != "failed"
+                                  or p["channel"] != "pay_link"],
+                        notice=request.args.get("notice", ""))
+
+    @http("GET", "/portal/billing/pay")
+    @signed_in("portal")
+    def portal_pay_page(self, request, session):
+        chosen = request.args.getlist("invoice")
+        return self._pay_form(session, {"invoices": chosen})
+
+    @http("POST", "/portal/billing/pay")
+    @signed_in("portal")
+    def portal_pay(self, request, session):
+        form = forms.payment_form(request.form)
+        try:
+            payload = forms.portal_payment_payload(form)
+        except forms.FormErrors as problems:
+            return self._pay_form(session, form, problems.errors, status=400)
+        payload.update(user_agent=request.headers.get("User-Agent", "")[:300],
+                       return_url_prefix=web.public_url(self.settings, "/portal/billing/payments/"))
+        try:
+            payment = self.payments.pay_in_portal(actor_of(session, request),
+                                                  session["acting_for"], payload)
+        except RemoteError as error:
+            known = web.expected_error(error)
+            if not known:
+                raise
+            return self._pay_form(session, form, {"form": known[1]}, status=known[0])
+        return self._portal_result(session, payment)
+
+    @http("GET", "/portal/billing/payments/<payment_id>/return")
+    @signed_in("portal")
+    def portal_payment_return(self, request, session, payment_id):
+        payment = self.payments.complete_payment_action(payment_id, actor_of(session, request))
+        return self._portal_result(session, payment)
+
+    # ---- methods on file ------------------------------------------------------------
+    @http("GET", "/portal/billing/methods")
+    @signed_in("portal")
+    def portal_methods(self, request, session):
+        return self._methods_page(session, notice=request.args.get("notice", ""))
+
+    @http("POST", "/portal/billing/methods")
+    @signed_in("portal")
+    def portal_add_method(self, request, session):
+        try:
+            payload = forms.new_method_payload(request.form)
+        except forms.FormErrors as problems:
+            return self._methods_page(session, errors=problems.errors, status=400)
+        payload.update(user_agent=request.headers.get("User-Agent", "")[:300],
+                       return_url_prefix=web.public_url(self.settings, "/portal/billing/methods/setup/"))
+        try:
+            attempt = self.payments.save_method(actor_of(session, request), session["acting_for"],
+                                                payload)
+        except RemoteError as error:
+            known = web.expected_error(error)
+            if not known:
+                raise
+            return self._methods_page(session, errors={"form": known[1]}, status=known[0])
+        return self._portal_after_setup(session, attempt)
+
+    @http("GET", "/portal/billing/methods/setup/<attempt_id>")
+    @signed_in("portal")
+    def portal_method_return(self, request, session, attempt_id):
+        attempt = self.payments.complete_method_setup(actor_of(session, request),
+                                                      session["acting_for"], attempt_id)
+        return self._portal_after_setup(session, attempt)
+
+    @http("POST", "/portal/billing/methods/<method_id>/<action>")
+    @signed_in("portal")
+    def portal_change_method(self, request, session, method_id, action):
+        actor = actor_of(session, request)
+        if action == "default":
+            self.payments.set_default_method(actor, session["acting_for"], method_id)
+        elif action == "remove":
+            self.payments.remove_saved_method(actor, session["acting_for"], method_id)
+        else:
+            return web.error_page(404, "That page was not found.", session=session, area="portal")
+        return web.redirect(f"/portal/billing/methods?notice={action}")
+
+    # ---- helpers --------------------------------------------------------------------
+    def _pay_form(self, session, form, errors=None, status=200):
+        client_id = session["acting_for"]
+        payable = self.invoicing.list_payable_invoices.call_async(client_id, "portal")
+        methods = self.payments.list_saved_methods.call_async(client_id)
+        terms = self.payments.payment_terms.call_async()
+        invoices = payable.result()
+        chosen = set(form.get("invoices") or [i["id"] for i in invoices])
+        return web.page("portal/pay.html", status=status, session=session, invoices=invoices,
+                        chosen=chosen, form=form, errors=errors or {}, methods=methods.result(),
+                        terms=terms.result(), request_key=secrets.token_urlsafe(18),
+                        organization=self.clients.get_organization(), stripe=self.stripe_js)
+
+    def _portal_result(self, session, payment):
+        if payment["status"] == "requires_action" and payment.get("next_action_url"):
+            return web.redirect(payment["next_action_url"])
+        status = 402 if payment["status"] == "failed" else 200
+        return web.page("portal/payment_done.html", status=status, session=session,
+                        payment=payment, organization=self.clients.get_organization())
+
+    def _methods_page(self, session, status=200, errors=None, notice=""):
+        client_id = session["acting_for"]
+        methods = self.payments.list_saved_methods.call_async(client_id)
+        terms = self.payments.payment_terms.call_async()
+        return web.page("portal/methods.html", status=status, session=session,
+                        methods=methods.result(), terms=terms.result(), errors=errors or {},
+                        notice=notice, request_key=secrets.token_urlsafe(18),
+                        organization=self.clients.get_organization(), stripe=self.stripe_js)
+
+    def _portal_after_setup(self, session, attempt):
+        if attempt["status"] == "requires_action" and attempt.get("next_action_url"):
+            return web.redirect(attempt["next_action_url"])
+        if attempt["status"] != "succeeded":
+            return self._methods_page(session, status=402, errors={
+                "form": attempt.get("failure_message") or "The card or account was not saved."})
+        return web.redirect("/portal/billing/methods?notice=saved")
