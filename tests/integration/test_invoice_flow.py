@@ -60,11 +60,11 @@ class Payer(requests.Session):
         return self.post(f"{link}/identity", data={"date_of_birth": date_of_birth,
                                                    "csrf": self.csrf}, timeout=30)
 
-    def pay(self, link: str, payment_method: str, **extra):
+    def pay(self, link: str, payment_method: str, fields=None, **request_options):
         if not getattr(self, "csrf", ""):
             self.page(link)
-        return self.post(link, data={"payment_method": payment_method, "csrf": self.csrf, **extra},
-                         timeout=30)
+        return self.post(link, data={"payment_method": payment_method, "csrf": self.csrf,
+                                     **(fields or {})}, timeout=30, **request_options)
 
 
 def links_in(message) -> dict:
