@@ -1,6 +1,7 @@
 """The sandbox clock, run-time fault injection and webhook redelivery, and
 the browser-facing pages as plain HTTP (the browser test drives them)."""
 import os
+import pathlib
 import subprocess
 import sys
 import threading
@@ -12,7 +13,8 @@ import stripe
 
 from stripe_sandbox.server import LoopbackHTTPServer, wake
 
-from conftest import LOCAL
+LOCAL = pathlib.Path(__file__).resolve().parents[1]   # deploy/local
+
 
 
 def types(sandbox):

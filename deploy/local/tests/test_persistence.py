@@ -4,6 +4,7 @@ clock offset); a damaged file is logged and ignored."""
 import json
 import logging
 import os
+import pathlib
 import stat
 import subprocess
 import sys
@@ -11,7 +12,8 @@ import sys
 import pytest
 import stripe
 
-from conftest import LOCAL
+LOCAL = pathlib.Path(__file__).resolve().parents[1]   # deploy/local
+
 
 DAY = 86400
 

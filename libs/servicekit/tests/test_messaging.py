@@ -15,7 +15,7 @@ from servicekit.outbox import OutboxRelay, record_event
 from servicekit.tables import messaging_metadata, outbox
 from tests.support.processes import wait_until
 
-CAPTURED = contracts.example("PaymentCaptured")
+CAPTURED = contracts.example("PaymentCaptured", 1)   # any contracted event will do
 
 
 class PaymentsLike:
