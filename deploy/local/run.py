@@ -53,6 +53,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         stack.start()
+        stack.seed_payments()
         sign_ins = "\n".join(f"    {area:6} {login:28} {password:20} {who}"
                              for who, area, login, password in CREDENTIALS)
         print(f"""
@@ -61,8 +62,12 @@ Cairn is running.
   Portal:  {stack.web_url}/portal/login
   Demo sign-ins:
 {sign_ins}
+  Demo payments: Avery Lindqvist has a Visa on file (the default); Jordan Okafor
+    has a bank payment clearing (it settles when the sandbox clock moves on:
+    curl -X POST {stack.sandbox_url}/_sandbox/clock/advance -d '{{"days": 4}}').
   Emails are written to var/mail/ (open the .eml files; the links inside work).
-  Stripe sandbox: {stack.sandbox_url} (test cards only).
+  Stripe sandbox: {stack.sandbox_url} — its card form offers Stripe's test cards
+    and bank accounts; nothing real is ever charged.
 Press Ctrl-C to stop.""", flush=True)
         while all(p.poll() is None for p in stack.processes.values()):
             time.sleep(0.5)

@@ -58,6 +58,11 @@ class Stack:
         for seed in DEMO_SEEDS if demo else []:
             self._check([*python, seed])
 
+    def seed_payments(self) -> None:
+        """The demo clinic's card on file and clearing bank payment, made
+        through the running services (see demo_payments.py)."""
+        self._check([sys.executable, str(REPO / "deploy" / "local" / "demo_payments.py")])
+
     def start(self, timeout: float = 60) -> None:
         env = self.process_env()
         state = ([] if self.sandbox_state_file is None

@@ -1,9 +1,14 @@
 """The foundation flow clicked through in Chromium, on the embedded defaults
 that `make run` uses: a front-desk worker creates and emails an invoice, the
-patient opens the one-time link from the email file and pays."""
+patient opens the one-time link from the email file, proves who they are to
+see the services, and pays in Stripe's form (the sandbox's stand-in)."""
 import email
 import email.policy
 import re
+
+from playwright.sync_api import expect
+
+from browser_kit import check_page, stripe_form
 
 DEMO_STAFF = ("frontdesk@demo.cairn.test", "demo-frontdesk-2026")
 
@@ -37,15 +42,22 @@ def test_front_desk_invoice_to_patient_payment(cairn, page):
     assert number in text and "243" not in message["Subject"]
     pay_link = re.search(r"(http://127\.0\.0\.1:\d+/pay/\S+)", text).group(1)
 
-    patient = page.context.browser.new_context().new_page()
+    patient = page.context.browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+    patient.set_default_timeout(20_000)
     patient.goto(pay_link)
     assert patient.get_by_test_id("balance").inner_text() == "$243.00"
-    patient.get_by_label("Card ending 0002 (test card that is declined)").check()
+    assert patient.get_by_text("Psychotherapy, 45 minutes").count() == 0     # not before proof
+    check_page(patient, "pay link")
+    patient.get_by_label("Patient's date of birth").fill("1988-03-14")
+    patient.get_by_role("button", name="Show services").click()
+    assert patient.get_by_text("Psychotherapy, 45 minutes").is_visible()
+
+    stripe_form(patient).get_by_label("Test card").select_option(label="Visa 0002 — declined")
     patient.get_by_role("button", name="Pay $243.00").click()
-    assert "declined" in patient.get_by_test_id("payment-error").inner_text()
-    patient.get_by_label("Visa ending 4242 (test card that succeeds)").check()
+    expect(patient.get_by_test_id("payment-error")).to_contain_text("declined")
+    stripe_form(patient).get_by_label("Test card").select_option(label="Visa 4242 — succeeds")
     patient.get_by_role("button", name="Pay $243.00").click()
-    assert "We received $243.00" in patient.get_by_role("status").inner_text()
+    expect(patient.get_by_role("status")).to_contain_text("We received $243.00")
 
     page.reload()
     for _ in range(50):

@@ -288,7 +288,7 @@ def test_an_autopay_charge_the_bank_wants_confirmed_fails_and_emails_a_portal_li
             rpc.payments.charge_saved_method("cl_demo_sam", [{"invoice_id": invoice_id, "amount": 6000}],
                                              f"autopay-{invoice_id}")
         assert "confirm this payment" in str(failure.value)
-    [mail] = wait_until(lambda: mails(cairn, "automatic payment did not go through", number),
+    [mail] = wait_until(lambda: mails(cairn, "card on file did not go through", number),
                         timeout=20, what="the autopay failure email")
     text = mail.get_body(("plain",)).get_content()
     assert "Sign in to the portal to pay it yourself" in text and "/portal/login" in text

@@ -173,9 +173,10 @@ event("PaymentFailed", 1, "payments",
        "failure_message": "Your card was declined.", "initiated_by": "patient"})
 event("PaymentFailed", 2, "payments",
       {**_PAYMENT, "failure_code": text(), "failure_message": text(),
-       # a bank payment that came back days after it was accepted: nobody is
-       # looking at a page, so the payer must be told
-       "after_processing": boolean()},
+       # a bank payment that came back days after it was accepted, or a
+       # method on file charged without the payer there: nobody is looking at
+       # a page, so the payer must be told
+       "after_processing": boolean(), "off_session": boolean(required=False)},
       {**_PAYMENT_EXAMPLE, "failure_code": "card_declined",
        "failure_message": "Your card was declined.", "after_processing": False})
 # Accepted by the bank but not settled yet (ACH takes up to 4 business days):

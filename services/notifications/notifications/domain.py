@@ -20,7 +20,7 @@ WELCOME = "welcome"                 # portal invitation with a set-password link
 PASSWORD_RESET = "password_reset"   # portal account password reset
 STAFF_PASSWORD_RESET = "staff_password_reset"
 STAFF_WELCOME = "staff_welcome"      # a new staff member sets their first password
-PAYMENT_FAILED = "payment_failed"   # an autopay charge failed: action required
+PAYMENT_FAILED = "payment_failed"   # a charge of a method on file failed: action required
 PAYMENT_PENDING = "payment_pending"  # a bank payment was accepted; it clears in a few days
 PAYMENT_RETURNED = "payment_returned"  # a bank payment came back after it was accepted
 REFUND_ISSUED = "refund_issued"     # money went back to the payer
@@ -50,7 +50,7 @@ KINDS: dict[str, Kind] = {
     PASSWORD_RESET: Kind("Reset your password", "password_reset"),
     STAFF_PASSWORD_RESET: Kind("Reset your password", "password_reset"),
     STAFF_WELCOME: Kind("Set up your staff account", "password_reset"),
-    PAYMENT_FAILED: Kind("Action required: your automatic payment did not go through",
+    PAYMENT_FAILED: Kind("Action required: a payment from your card on file did not go through",
                          "payment_failed"),
     PAYMENT_PENDING: Kind("We received your payment", "payment_pending"),
     PAYMENT_RETURNED: Kind("Action required: a payment did not go through", "payment_returned"),

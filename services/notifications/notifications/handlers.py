@@ -81,16 +81,16 @@ def payment_processing(c: Collaborators, envelope: dict, handler: str) -> None:
 
 
 def payment_failed(c: Collaborators, envelope: dict, handler: str) -> None:
-    """Emailed when nobody is looking at a page: an autopay failure, or a
-    bank payment returned days after it was accepted. A patient or staff
-    member who started the payment saw the decline on the page."""
+    """Emailed when the payer was not looking at the page: an autopay or
+    staff charge of a method on file, or a bank payment returned days after
+    it was accepted. A payer who started the payment saw the decline."""
     data = envelope["data"]
     if data.get("after_processing"):
         deliver_email(c, envelope, handler, _for_client(envelope, domain.PAYMENT_RETURNED),
                       lambda: compose.payment_returned(c, envelope))
         return
     notice = _for_client(envelope, domain.PAYMENT_FAILED)
-    if data.get("initiated_by") != "autopay":
+    if data.get("initiated_by") != "autopay" and not data.get("off_session"):
         skip(c, envelope, handler, notice, "payer saw the decline")
         return
     deliver_email(c, envelope, handler, notice, lambda: compose.payment_failed(c, envelope))

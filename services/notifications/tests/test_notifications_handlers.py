@@ -238,7 +238,7 @@ def test_notifications_payment_failed_by_autopay_asks_for_a_new_card(session, wo
 
     [message] = smtp_capture.wait_for(1, to="alice@demo.test")
     assert len(smtp_capture.messages()) == 1
-    assert message["Subject"] == "Action required: your automatic payment did not go through"
+    assert message["Subject"] == "Action required: a payment from your card on file did not go through"
     text = message.get_body(("plain",)).get_content()
     assert "Amount: $125.00" in text and "Invoice: INV-000123" in text
     assert "Reason: Your card was declined." in text
@@ -248,6 +248,17 @@ def test_notifications_payment_failed_by_autopay_asks_for_a_new_card(session, wo
     [row] = deliveries(session)
     assert (row.kind, row.status) == ("payment_failed", "sent")
     assert [e["type"] for e in outbox_events(session)] == ["NotificationDelivered"]
+
+
+def test_a_staff_charge_of_a_card_on_file_that_fails_emails_the_patient(session, world,
+                                                                        smtp_capture):
+    worker = make_worker(session, world, smtp_postman(smtp_capture.port))
+    envelope = fakes.payment_failed(initiated_by="staff")
+    envelope["data"]["off_session"] = True
+    worker.on_payment_failed(envelope)
+    [message] = smtp_capture.wait_for(1, to="alice@demo.test")
+    assert "card on file did not go through" in message["Subject"]
+    assert "http://portal.test/portal/login" in message.get_body(("plain",)).get_content()
 
 
 def test_a_returned_bank_payment_tells_the_patient_the_balance_is_open_again(session, world,

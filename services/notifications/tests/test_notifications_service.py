@@ -151,7 +151,7 @@ def test_payment_failed_on_the_broker(config, start, smtp_capture):
         with entrypoint_waiter(container, "on_payment_failed"):
             publish(config, fakes.payment_failed(initiated_by=initiated_by))
     [message] = smtp_capture.wait_for(1, to="alice@demo.test")
-    assert message["Subject"] == "Action required: your automatic payment did not go through"
+    assert message["Subject"] == "Action required: a payment from your card on file did not go through"
     with ServiceRpcProxy("notifications", config) as notifications:
         statuses = sorted(d["status"] for d in notifications.list_deliveries())
         assert statuses == ["sent", "skipped"]

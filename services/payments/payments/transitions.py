@@ -66,7 +66,8 @@ def move(session: Session, payment: Payment, status: str, *, intent: str | None 
         record_event(session, SOURCE, "PaymentFailed", {
             **facts(payment), "failure_code": payment.failure_code,
             "failure_message": payment.failure_message,
-            "after_processing": previous == "processing"}, version=2)
+            "after_processing": previous == "processing", "off_session": payment.off_session},
+            version=2)
         if previous == "processing" and payment.method == "us_bank_account":
             _drop_returned_account(session, payment, failure_code, now)
     return True

@@ -11,10 +11,13 @@ from nameko.extensions import DependencyProvider
 from servicekit import config
 
 LIVE_JS = "https://js.stripe.com/v3/"
-# what Stripe.js itself loads, frames and calls in live mode
+# what Stripe.js itself loads, frames and calls in live mode; a payment
+# form's answer may redirect to Stripe's 3-D Secure page (form-action covers
+# the redirects that follow a form submission)
 LIVE_ORIGINS = {"script": ["https://js.stripe.com"],
                 "frame": ["https://js.stripe.com", "https://hooks.stripe.com"],
-                "connect": ["https://api.stripe.com"]}
+                "connect": ["https://api.stripe.com"],
+                "form": ["https://hooks.stripe.com"]}
 
 
 @dataclass(frozen=True)
@@ -28,12 +31,16 @@ class StripeJs:
         return f"{parts.scheme}://{parts.netloc}"
 
     def csp(self, base: str) -> str:
+        """`base` with Stripe's origins added where a payment page needs them."""
         live = self.js_url == LIVE_JS
-        script = " ".join(LIVE_ORIGINS["script"]) if live else self.origin
-        frame = " ".join(LIVE_ORIGINS["frame"]) if live else self.origin
-        connect = " ".join(LIVE_ORIGINS["connect"]) if live else self.origin
-        return (f"{base}; script-src 'self' {script}; frame-src {frame}; "
-                f"connect-src 'self' {connect}")
+
+        def origins(kind: str) -> str:
+            return " ".join(LIVE_ORIGINS[kind]) if live else self.origin
+        kept = [part for part in base.split("; ") if not part.startswith("form-action")]
+        return "; ".join(kept + [f"form-action 'self' {origins('form')}",
+                                 f"script-src 'self' {origins('script')}",
+                                 f"frame-src {origins('frame')}",
+                                 f"connect-src 'self' {origins('connect')}"])
 
 
 class StripeJsConfig(DependencyProvider):

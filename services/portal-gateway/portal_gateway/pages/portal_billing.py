@@ -59,7 +59,7 @@ class PortalBillingPages:
             return self._pay_form(session, form, {"form": known[1]}, status=known[0])
         return self._portal_result(session, payment)
 
-    @http("GET", "/portal/billing/payments/<payment_id>/return")
+    @http("GET", "/portal/billing/payments/<payment_id>")
     @signed_in("portal")
     def portal_payment_return(self, request, session, payment_id):
         payment = self.payments.complete_payment_action(payment_id, actor_of(session, request))
