@@ -133,7 +133,11 @@ def payment_phase(cairn_url: str, invoicing_url: str, links: dict, concurrency: 
     def pay(item):
         invoice_id, path = item
         started = datetime.now(timezone.utc).replace(tzinfo=None)
-        response = requests.post(cairn_url + path, data={"payment_method": "pm_card_visa"}, timeout=60)
+        payer = requests.Session()   # the page's form carries a CSRF token (cookie + field)
+        page = payer.get(cairn_url + path, timeout=60)
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+        response = payer.post(cairn_url + path, data={"payment_method": "pm_card_visa", "csrf": csrf},
+                              timeout=60)
         assert "Payment received" in response.text, response.status_code
         return invoice_id, started
 

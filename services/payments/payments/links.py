@@ -99,9 +99,12 @@ def check_pay_allowed(session: Session, link: PaymentLink, ip: str,
 
 def _count(session: Session, since: datetime, kind: str, *, link_id: str | None = None,
            ip: str | None = None) -> int:
+    """Tries on one link (all of them), or failed tries from one address
+    (card testing fails; a family paying several bills from one address
+    does not)."""
+    counted = ("ok", "declined", "refused", "wrong") if link_id else ("declined", "refused", "wrong")
     query = select(func.count()).select_from(LinkAttempt).where(
-        LinkAttempt.kind == kind, LinkAttempt.at >= since,
-        LinkAttempt.outcome != "limited")
+        LinkAttempt.kind == kind, LinkAttempt.at >= since, LinkAttempt.outcome.in_(counted))
     query = query.where(LinkAttempt.link_id == link_id) if link_id else \
         query.where(LinkAttempt.ip == ip)
     return session.scalar(query)

@@ -220,3 +220,11 @@ def test_a_bad_amount_is_refused(payments, amount):
     refused(lambda: payments.rpc.pay_with_link(link(payments), "pm_card_visa", "", "", amount),
             "InvalidInput")
     assert not sql(payments.engine, "select id from payments")
+
+
+def test_one_address_may_pay_many_invoices(payments):
+    FakeInvoicing.reset(**{f"inv_{n}": 5000 for n in range(1, 23)})
+    for n in range(1, 23):
+        paid = payments.rpc.pay_with_link(link(payments, f"inv_{n}", f"evt-{n}"), "pm_card_visa",
+                                          ip="10.5.5.1")
+        assert paid["status"] == "succeeded"
