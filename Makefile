@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 SERVICES := clients.service:ClientsService invoicing.service:InvoicingService \
 	payments.service:PaymentsService notifications.service:NotificationsService
 
-.PHONY: run test test-browser test-slow bench install services-up dlq dlq-replay migrate rabbitmq-definitions clean
+.PHONY: run test test-browser test-slow bench install services-up dlq dlq-replay migrate rabbitmq-definitions reconcile clean
 
 install: $(STAMP)
 
@@ -27,6 +27,11 @@ services-up:
 
 run: install
 	@$(PY) deploy/local/run.py
+
+# Compare a day's Stripe objects with Cairn's (DAY=YYYY-MM-DD or today; yesterday
+# by default) against the running services; REPAIR=1 replays Stripe's objects.
+reconcile: install
+	@$(PY) -m payments.reconcile_cli $(if $(DAY),--day $(DAY)) $(if $(REPAIR),--repair)
 
 migrate: install
 	$(PY) -m servicekit.migrate clients invoicing payments notifications
