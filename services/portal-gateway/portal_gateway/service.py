@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from nameko.dependency_providers import Config
-from nameko.web.handlers import http
+from portal_gateway.web import http
 
 from servicekit.rpc import TimedRpcProxy
 

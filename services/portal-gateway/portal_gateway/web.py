@@ -6,10 +6,11 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from nameko.exceptions import RemoteError
+from nameko.web.handlers import HttpRequestHandler
 from werkzeug.wrappers import Response
 
 from servicekit import config
-from servicekit.errors import HTTP_STATUS
+from servicekit.errors import HTTP_STATUS, ServiceUnavailable
 from servicekit.money import format_money
 
 log = logging.getLogger(__name__)
@@ -64,12 +65,19 @@ def redirect(location: str, status: int = 303) -> Response:
     return Response("", status=status, headers={"Location": location, **SECURITY_HEADERS})
 
 
+BUSY = ("Part of the system is not answering right now. Please try again in a minute; if you "
+        "were paying, check your email for a receipt before you pay again.")
+
+
 def json_response(body: str, status: int = 200) -> Response:
     return Response(body, status=status, mimetype="application/json")
 
 
 def expected_error(error: RemoteError) -> tuple[int, str] | None:
-    """(HTTP status, message) for an error a user should see, else None."""
+    """(HTTP status, message) for an error a user should see, else None. A
+    deadline missed deeper down names internal methods: say it plainly."""
+    if error.exc_type == "RpcTimeout":
+        return 503, BUSY
     status = HTTP_STATUS.get(error.exc_type)
     return (status, error.value) if status else None
 
@@ -81,3 +89,21 @@ def error_page(status: int, message: str, session=None, area: str | None = None)
 def unexpected(error: Exception) -> Response:
     log.error("unexpected error: %s", type(error).__name__, exc_info=True)
     return error_page(500, "Something went wrong on our side. Please try again in a minute.")
+
+
+class PageHandler(HttpRequestHandler):
+    """nameko's @http, but an error that escapes a page becomes a plain page:
+    never an exception's type or text (which can carry internal ids)."""
+
+    def response_from_exception(self, exc):
+        if isinstance(exc, ServiceUnavailable) or (
+                isinstance(exc, RemoteError) and exc.exc_type in ("RpcTimeout",
+                                                                   "ServiceUnavailable")):
+            log.warning("a service did not answer in time (%s)", type(exc).__name__)
+            return error_page(503, BUSY)
+        if isinstance(exc, RemoteError) and expected_error(exc):
+            return error_page(*expected_error(exc))
+        return unexpected(exc)
+
+
+http = PageHandler.decorator

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 
 from nameko.exceptions import RemoteError
-from nameko.web.handlers import http
+from portal_gateway.web import http
 
 from portal_gateway import web
 from portal_gateway.access import actor_of, signed_in

@@ -4,7 +4,7 @@ an emailed link, change password, two-factor enrolment."""
 from __future__ import annotations
 
 from nameko.exceptions import RemoteError
-from nameko.web.handlers import http
+from portal_gateway.web import http
 
 from portal_gateway import web
 from portal_gateway.access import AREAS, anonymous_form, client_ip, set_cookie, signed_in

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from nameko.exceptions import RemoteError
-from nameko.web.handlers import http
+from portal_gateway.web import http
 
 from servicekit.errors import InvalidInput
 

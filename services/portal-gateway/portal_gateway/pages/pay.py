@@ -10,7 +10,7 @@ import json
 import logging
 
 from nameko.exceptions import RemoteError
-from nameko.web.handlers import http
+from portal_gateway.web import http
 
 
 from servicekit.errors import InvalidInput

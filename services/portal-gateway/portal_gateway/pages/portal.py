@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 
-from nameko.web.handlers import http
+from portal_gateway.web import http
 from werkzeug.wrappers import Response
 
 from portal_gateway import web

@@ -4,7 +4,7 @@ clients service checks permissions again and writes the audit log."""
 from __future__ import annotations
 
 from nameko.exceptions import RemoteError
-from nameko.web.handlers import http
+from portal_gateway.web import http
 
 from portal_gateway import web
 from portal_gateway.access import actor_of, signed_in

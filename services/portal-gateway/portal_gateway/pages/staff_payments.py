@@ -8,7 +8,7 @@ from __future__ import annotations
 import secrets
 
 from nameko.exceptions import RemoteError
-from nameko.web.handlers import http
+from portal_gateway.web import http
 
 from portal_gateway import forms, web
 from portal_gateway.access import actor_of, signed_in
