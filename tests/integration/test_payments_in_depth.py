@@ -224,6 +224,12 @@ def test_staff_collect_two_invoices_by_check_keep_credit_then_a_biller_refunds(c
     assert collected.status_code == 200 and "Payment collected" in collected.text
     assert "Check #1042" in collected.text and "$175.00" in collected.text
     payment_url = collected.url.split("?")[0]
+    numbers = [re.search(r"Invoice (INV-\d{6})", staff.get(f"/staff/invoices/{i}").text).group(1)
+               for i in (first, second)]
+    [receipt] = wait_until(lambda: mails(cairn, "receipt", numbers[0]), timeout=20, what="receipt")
+    receipt_text = receipt.get_body(("plain",)).get_content()
+    assert "Paid with: Check #1042" in receipt_text and f"{numbers[0]}, {numbers[1]}" in receipt_text
+    assert "$15.00 of it is kept as a credit" in receipt_text
     cairn.wait_for_invoice_status(first, "paid")
     cairn.wait_for_invoice_status(second, "partially_paid")
     wait_until(lambda: "client-credit\">$15.00" in staff.get("/staff/clients/cl_demo_sam/financial").text,
@@ -292,3 +298,34 @@ def test_an_autopay_charge_the_bank_wants_confirmed_fails_and_emails_a_portal_li
                         timeout=20, what="the autopay failure email")
     text = mail.get_body(("plain",)).get_content()
     assert "Sign in to the portal to pay it yourself" in text and "/portal/login" in text
+
+
+def test_staff_collect_a_new_card_that_needs_3d_secure(cairn):
+    staff = cairn.staff()
+    invoice_id = create_invoice(staff, client_id="cl_demo_jordan", **one_line())
+    page = staff.get(f"/staff/clients/cl_demo_jordan/collect?invoice={invoice_id}")
+    challenge = staff.post("/staff/clients/cl_demo_jordan/collect", allow_redirects=False, data={
+        "csrf": staff.csrf(f"/staff/clients/cl_demo_jordan/collect"), "request_key": fresh_key(page),
+        "invoice": invoice_id, f"amount_{invoice_id}": "60.00", "method": "new",
+        "payment_method": "pm_card_authenticationRequired"})
+    assert challenge.status_code == 303
+    bank_page = challenge.headers["Location"]
+    assert bank_page.startswith(cairn.stack.sandbox_url + "/3ds/")
+    done = staff.post(bank_page, data={"outcome": "complete"})
+    assert done.url.startswith(f"{cairn.url}/staff/payments/") and "Payment collected" in done.text
+    assert cairn.wait_for_invoice_status(invoice_id, "paid").balance == 0
+
+
+def test_a_voided_invoices_link_stops_working(cairn):
+    staff = cairn.staff()
+    invoice_id, _, link = sent_invoice(cairn, staff, **one_line())
+    payer = Payer()
+    assert payer.page(link).status_code == 200
+    csrf = staff.csrf(f"/staff/invoices/{invoice_id}")
+    assert "Invoice voided" in staff.post(f"/staff/invoices/{invoice_id}/void", data={"csrf": csrf}).text
+
+    def dead():
+        page = Payer().page(link)
+        return page.status_code == 410 and "no longer valid" in page.text
+    wait_until(dead, timeout=20, what="the link to stop working")
+    assert payer.pay(link, "pm_card_visa").status_code == 410
