@@ -153,7 +153,7 @@ def test_an_ach_payment_that_fails_after_three_days_reopens_the_invoice_and_tell
     assert page.status_code == 200 and "is on its way" in page.text and "do not pay again" in page.text
     wait_until(lambda: mails(cairn, "We received your payment", number), timeout=20,
                what="the pending-payment notice")
-    wait_until(lambda: "Bank payment pending" in staff.get(f"/staff/clients/cl_demo_avery/financial").text,
+    wait_until(lambda: "Bank payment pending" in staff.get("/staff/clients/cl_demo_avery/financial").text,
                timeout=20, what="the pending payment on the Financial tab")
     invoice_page = staff.get(f"/staff/invoices/{invoice_id}").text
     assert "is pending" in invoice_page and "Collect payment" not in invoice_page
@@ -208,7 +208,7 @@ def test_staff_collect_two_invoices_by_check_keep_credit_then_a_biller_refunds(c
     staff = cairn.staff()
     first = create_invoice(staff, client_id="cl_demo_sam", **one_line())           # $60.00 draft
     second = create_invoice(staff, client_id="cl_demo_sam", **one_line("90834"))   # $150.00
-    page = staff.get(f"/staff/clients/cl_demo_sam/collect")
+    page = staff.get("/staff/clients/cl_demo_sam/collect")
     csrf = staff.csrf("/staff/clients/cl_demo_sam/collect")
     key = re.search(r'name="request_key" value="([^"]+)"', page.text).group(1)
     form = {"csrf": csrf, "request_key": key, "invoice": [first, second],
@@ -305,7 +305,7 @@ def test_staff_collect_a_new_card_that_needs_3d_secure(cairn):
     invoice_id = create_invoice(staff, client_id="cl_demo_jordan", **one_line())
     page = staff.get(f"/staff/clients/cl_demo_jordan/collect?invoice={invoice_id}")
     challenge = staff.post("/staff/clients/cl_demo_jordan/collect", allow_redirects=False, data={
-        "csrf": staff.csrf(f"/staff/clients/cl_demo_jordan/collect"), "request_key": fresh_key(page),
+        "csrf": staff.csrf("/staff/clients/cl_demo_jordan/collect"), "request_key": fresh_key(page),
         "invoice": invoice_id, f"amount_{invoice_id}": "60.00", "method": "new",
         "payment_method": "pm_card_authenticationRequired"})
     assert challenge.status_code == 303

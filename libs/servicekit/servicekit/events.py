@@ -62,8 +62,14 @@ class ReliableEventHandler(EventHandler):
         try:
             envelope = contracts.validate_envelope(body)
             if envelope["version"] > self.version:
-                # the emitter sends every version while consumers move; this
-                # handler reads its own version's twin, not this one
+                # a version this (older) handler cannot read: kept, never
+                # dropped — replay it (`make dlq-replay`) once this service is
+                # upgraded; the inbox makes a replayed event change things once
+                log.warning("event %s on %s is version %d, newer than this handler reads; "
+                            "parked for replay after an upgrade", envelope["id"], self.queue.name,
+                            envelope["version"])
+                self._park(message, body, f"version {envelope['version']} is newer than "
+                                          f"{self.version}")
                 self.queue_consumer.ack_message(message)
                 return
             envelope = contracts.upcast(envelope, self.version)

@@ -158,3 +158,22 @@ def test_a_row_that_cannot_be_published_does_not_hold_back_the_others(container_
     [(event_type, error)] = wait_until(lambda: pending(url) if len(pending(url)) == 1 else None,
                                        what="only the broken row to stay in the outbox")
     assert event_type == "Gone" and error.startswith("unpublishable")
+
+
+def test_an_event_newer_than_its_handler_reads_is_parked_not_dropped(container_factory, config,
+                                                                     tmp_path):
+    """During an upgrade an old consumer may see a version it cannot read:
+    it keeps it on the dead-letter queue for replay once it is upgraded."""
+    from nameko.standalone.events import event_dispatcher
+    url = sqlite_url(tmp_path, "ledger-newer")
+    container_factory(Ledger, {**config, "DATABASE_URL": url}).start()
+    newer = contracts.make_envelope("payments", "PaymentCaptured",
+                                    contracts.example("PaymentCaptured", 2), 2)
+    event_dispatcher(config)("payments", "PaymentCaptured", newer)
+    queue = "evt-payments-PaymentCaptured--ledger.on_captured"
+
+    def parked():
+        with Connection(config["AMQP_URI"]) as connection:
+            return connection.default_channel.queue_declare(f"{queue}.dead", passive=True).message_count
+    wait_until(parked, what="the newer event on the dead-letter queue")
+    assert Ledger.seen == []

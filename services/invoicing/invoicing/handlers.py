@@ -95,9 +95,9 @@ def payment_refunded(session: Session, data: dict) -> None:
     if not data.get("invoice_id"):
         _credit(session, data["client_id"], -amount, f"refund:{data['refund_id']}")
         return
-    if session.get(InvoiceRefund, data["refund_id"]) is not None:
-        return
     invoice = load_invoice(session, data["invoice_id"], lock=True)
+    if session.get(InvoiceRefund, data["refund_id"]) is not None:
+        return   # applied already — or its failure arrived first: nothing went back
     session.add(InvoiceRefund(refund_id=data["refund_id"], invoice_id=invoice.id,
                               payment_id=data["payment_id"], amount=amount,
                               refunded_at=utcnow()))
@@ -111,10 +111,19 @@ def refund_failed(session: Session, data: dict) -> None:
     if not data.get("invoice_id"):
         _credit(session, data["client_id"], amount, f"refund-failed:{data['refund_id']}")
         return
-    refund = session.get(InvoiceRefund, data["refund_id"])
-    if refund is None or refund.failed_at is not None:
-        return
     invoice = load_invoice(session, data["invoice_id"], lock=True)
+    refund = session.get(InvoiceRefund, data["refund_id"])
+    if refund is not None and refund.failed_at is not None:
+        return
+    if refund is None:
+        # the failure overtook the refund's own event (separate queues,
+        # retries): record it failed, so the late PaymentRefunded changes nothing
+        session.add(InvoiceRefund(refund_id=data["refund_id"], invoice_id=invoice.id,
+                                  payment_id=data["payment_id"], amount=amount,
+                                  refunded_at=utcnow(), failed_at=utcnow()))
+        note(session, invoice, f"Refund of {format_money(amount)} failed "
+                               f"({data['failure_reason']}): the money was not returned")
+        return
     refund.failed_at = utcnow()
     _paid_changes(session, invoice, amount,
                   f"Refund of {format_money(amount)} failed ({data['failure_reason']}): "

@@ -44,16 +44,18 @@ def hold_for_payment(session: Session, payment_id: str, client_id: str, wanted: 
     the same request again gets the same answer. `ended`: earlier attempts
     payments knows have failed, whose PaymentFailed may still be on its way;
     their holds go first."""
+    # invoices first, in id order — the order every payment handler locks
+    # them in, so a hold and a PaymentFailed handler never deadlock
+    ids = sorted(item["invoice_id"] for item in wanted)
+    invoices = {invoice.id: invoice for invoice in session.scalars(
+        select(Invoice).where(Invoice.id.in_(ids)).order_by(Invoice.id).with_for_update())}
     for earlier in ended:
-        release(session, earlier, [item["invoice_id"] for item in wanted])
+        release(session, earlier, ids)
     existing = session.scalars(select(PaymentHold).where(PaymentHold.payment_id == payment_id)).all()
     if existing:
         if any(hold.status == "released" for hold in existing):
             raise Conflict("This payment has already ended.")
-        return _answer(existing)
-    ids = sorted(item["invoice_id"] for item in wanted)
-    invoices = {invoice.id: invoice for invoice in session.scalars(
-        select(Invoice).where(Invoice.id.in_(ids)).order_by(Invoice.id).with_for_update())}
+        return _answer(existing, invoices)
     held = held_amounts(session, ids)
     now, holds = utcnow(), []
     for item in wanted:
@@ -74,13 +76,13 @@ def hold_for_payment(session: Session, payment_id: str, client_id: str, wanted: 
     return _answer(holds, invoices)
 
 
-def _answer(holds, invoices=None) -> dict:
-    currency = "usd"
-    if invoices:
-        currency = next(iter(invoices.values())).currency
+def _answer(holds, invoices: dict) -> dict:
+    """What is held of each invoice, and what it has due (a pay link pays
+    exactly that; holding changes no balance, so asking again gives the same)."""
+    currency = next(iter(invoices.values())).currency if invoices else "usd"
     return {"currency": currency,
-            "allocations": [{"invoice_id": hold.invoice_id, "amount": hold.amount}
-                            for hold in holds]}
+            "allocations": [{"invoice_id": hold.invoice_id, "amount": hold.amount,
+                             "due": invoices[hold.invoice_id].balance} for hold in holds]}
 
 
 def release(session: Session, payment_id: str, invoice_ids: list[str]) -> None:
@@ -99,6 +101,16 @@ def release(session: Session, payment_id: str, invoice_ids: list[str]) -> None:
             session.add(hold)
         hold.status, hold.released_at = "released", now
     session.flush()
+
+
+def release_payment(session: Session, payment_id: str) -> None:
+    """Release whatever this payment holds, invoices locked in id order."""
+    invoice_ids = sorted(session.scalars(select(PaymentHold.invoice_id).where(
+        PaymentHold.payment_id == payment_id)))
+    if invoice_ids:
+        session.scalars(select(Invoice.id).where(Invoice.id.in_(invoice_ids))
+                        .order_by(Invoice.id).with_for_update()).all()
+        release(session, payment_id, invoice_ids)
 
 
 def mark_processing(session: Session, payment_id: str, method: str) -> list[PaymentHold]:

@@ -101,6 +101,14 @@ class InvoicingService:
         self.db.commit()
         return self._out(invoice)
 
+    @rpc(expected_exceptions=EXPECTED)
+    def release_hold(self, payment_id):
+        """Payments failed this attempt while its payer watches the page: free
+        the invoices now (PaymentFailed, on its way, then changes nothing)."""
+        holds.release_payment(self.db, str(payment_id))
+        self.db.commit()
+        return {"released": str(payment_id)}
+
     @handles("payments", "PaymentCaptured", version=2)
     def on_payment_captured(self, envelope):
         handle_once(self.db, envelope, "invoicing.on_payment_captured",

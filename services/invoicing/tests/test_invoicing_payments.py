@@ -32,7 +32,8 @@ def test_a_hold_takes_what_is_due_and_stops_a_second_payment_void_and_edit(invoi
     invoice = sent_invoice(proxy)
     held = proxy.hold_for_payment("pay_1", "cl_1", [{"invoice_id": invoice["id"], "amount": None}],
                                   "pay_link")
-    assert held == {"currency": "usd", "allocations": [{"invoice_id": invoice["id"], "amount": TOTAL}]}
+    assert held == {"currency": "usd",
+                    "allocations": [{"invoice_id": invoice["id"], "amount": TOTAL, "due": TOTAL}]}
     assert proxy.hold_for_payment("pay_1", "cl_1", [{"invoice_id": invoice["id"], "amount": None}],
                                   "pay_link") == held                       # asking again: same answer
     view = proxy.get_invoice(invoice["id"])
@@ -176,3 +177,56 @@ def test_a_retry_releases_the_hold_of_an_attempt_payments_says_has_failed(invoic
     wait_until(lambda: any("Payment attempt failed" in a["what"]
                            for a in proxy.get_invoice(invoice["id"])["activity"]), what="noted")
     assert proxy.get_invoice(invoice["id"])["held"] == TOTAL        # the retry's hold stands
+
+
+def handled(engine, event_id) -> bool:
+    with engine.connect() as connection:
+        return bool(connection.exec_driver_sql(
+            "select 1 from processed_events where event_id = %(id)s", {"id": event_id}).first())
+
+
+def test_a_refund_failure_that_overtakes_the_refund_leaves_the_balance_alone(invoicing):
+    """RefundFailed and PaymentRefunded travel on different queues; if the
+    failure comes first, the late refund must not reopen the balance."""
+    proxy, engine, config = invoicing
+    invoice = sent_invoice(proxy)
+    dispatch = event_dispatcher(config)
+    dispatch("payments", "PaymentCaptured", captured("pay_1", {invoice["id"]: TOTAL}))
+    wait_until(lambda: proxy.get_invoice(invoice["id"])["status"] == "paid", what="paid")
+    dispatch("payments", "RefundFailed", refund_failed("rf_late", "pay_1", 4300, invoice["id"]))
+    wait_until(lambda: any("failed" in a["what"] and "Refund" in a["what"]
+                           for a in proxy.get_invoice(invoice["id"])["activity"]), what="noted")
+    late = refunded("rf_late", "pay_1", 4300, invoice["id"])
+    dispatch("payments", "PaymentRefunded", late)
+    wait_until(lambda: handled(engine, late["id"]), what="the late refund handled")
+    view = proxy.get_invoice(invoice["id"])
+    assert (view["status"], view["amount_paid"]) == ("paid", TOTAL)
+
+
+def test_a_hold_and_the_failure_it_overtakes_do_not_deadlock(invoicing):
+    proxy, _, config = invoicing
+    invoice = sent_invoice(proxy)
+    wanted = [{"invoice_id": invoice["id"], "amount": None}]
+    for n in range(5):
+        proxy.hold_for_payment(f"pay_try{n}", "cl_1", wanted, "portal",
+                               [f"pay_try{n - 1}"] if n else [])
+        if n:   # the earlier try's PaymentFailed races the next hold
+            event_dispatcher(config)("payments", "PaymentFailed",
+                                     failed(f"pay_try{n - 1}", {invoice["id"]: TOTAL}))
+    wait_until(lambda: sum(1 for a in proxy.get_invoice(invoice["id"])["activity"]
+                           if "Payment attempt failed" in a["what"]) == 4, what="all failures")
+    assert proxy.get_invoice(invoice["id"])["held"] == TOTAL          # the last try holds it
+
+
+def test_payments_can_release_a_failed_attempts_hold_at_once(invoicing):
+    proxy, _, config = invoicing
+    invoice = sent_invoice(proxy)
+    proxy.hold_for_payment("pay_declined", "cl_1", [{"invoice_id": invoice["id"], "amount": None}],
+                           "pay_link")
+    proxy.release_hold("pay_declined")
+    assert proxy.get_invoice(invoice["id"])["available"] == TOTAL
+    event_dispatcher(config)("payments", "PaymentFailed", failed("pay_declined", {invoice["id"]: TOTAL}))
+    wait_until(lambda: any("Payment attempt failed" in a["what"]
+                           for a in proxy.get_invoice(invoice["id"])["activity"]), what="noted")
+    assert proxy.get_invoice(invoice["id"])["available"] == TOTAL
+    assert proxy.release_hold("pay_unknown") == {"released": "pay_unknown"}

@@ -11,8 +11,11 @@ The order of things is what makes a payment impossible to lose or take twice:
 3. an unconfirmed PaymentIntent is created (moves no money) and its id
    committed;
 4. it is confirmed (moves money) with its own key.
-No database lock is held across 2–4. A definite refusal fails the attempt at
-once and frees the invoices; an unclear outcome leaves it pending for the
+Before each Stripe step the payment is re-read under its row lock and its
+lease renewed: if the reconciler (or the payer's retry) settled it
+meanwhile, the step is not taken. No database lock or transaction is held
+across an RPC or a Stripe call. A definite refusal fails the attempt at once
+and frees the invoices; an unclear outcome leaves it pending for the
 reconciler, which asks Stripe and never re-sends a confirmation."""
 from __future__ import annotations
 
@@ -22,13 +25,16 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Callable
 
-from nameko.exceptions import RemoteError
+from nameko.exceptions import RemoteError, UnknownService
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from servicekit.db import utcnow
-from servicekit.errors import Conflict, InvalidInput, PaymentDeclined, ServiceUnavailable
+from servicekit.errors import (
+    Conflict, InvalidInput, PaymentDeclined, ServiceUnavailable,
+)
+from servicekit.money import format_money
 
 from payments import domain
 from payments.models import Payment, PaymentAllocation, SavedMethod, StripeCustomer
@@ -38,6 +44,7 @@ from payments.stripe_gateway import (
 from payments.transitions import lock_payment, move
 
 log = logging.getLogger(__name__)
+BILLING_UNAVAILABLE = "Billing is not answering right now. Nothing was charged; try again in a minute."
 
 
 @dataclass
@@ -73,24 +80,48 @@ class ChargeRequest:
     details: MethodDetails | None = field(default=None, repr=False)
 
 
+def idle(session: Session) -> None:
+    """End the session's transaction before an RPC or a Stripe call, so no
+    transaction (nor, on SQLite, the one connection) is held across it."""
+    session.commit()
+
+
 # ---- starting --------------------------------------------------------------
 
 def take_payment(c: Collaborators, request: ChargeRequest) -> Payment:
     """Run one payment as far as it goes now; the payment comes back in
     whatever state it reached (succeeded, processing, requires_action, or
     pending when Stripe did not answer). A failure raises with its message."""
-    if request.request_key:
-        existing = c.db.scalars(select(Payment).where(
-            Payment.request_key == request.request_key)).first()
-        if existing is not None:
-            return existing
+    existing = _replayed(c.db, request)
+    if existing is not None:
+        return existing
+    idle(c.db)
     if request.method in domain.STRIPE_METHODS:
         _prepare_stripe_method(c, request)
     payment = _record(c, request)
     _hold(c, payment, request)
+    payment = c.db.get(Payment, payment.id)
+    if payment.status != "pending":
+        return payment            # a replay of an attempt that already ended
     if request.method in domain.MANUAL_METHODS:
-        return _finish(c, payment.id, "succeeded")
+        return _finish(c, payment.id)
     return _charge(c, payment.id, request)
+
+
+def _replayed(session: Session, request: ChargeRequest) -> Payment | None:
+    """The payment an earlier submission of the same form made; a different
+    request under the same key is refused rather than answered wrongly."""
+    if not request.request_key:
+        return None
+    existing = session.scalars(select(Payment).where(
+        Payment.request_key == request.request_key)).first()
+    if existing is None:
+        return None
+    same = existing.client_id == request.client_id and \
+        [a.invoice_id for a in existing.allocations] == [i for i, _ in request.allocations]
+    if not same:
+        raise Conflict("This form was already used for another payment. Reload the page.")
+    return existing
 
 
 def _prepare_stripe_method(c: Collaborators, request: ChargeRequest) -> None:
@@ -103,6 +134,7 @@ def _prepare_stripe_method(c: Collaborators, request: ChargeRequest) -> None:
         request.payment_method, request.save_method = saved.stripe_payment_method, False
     if not request.payment_method:
         raise InvalidInput("Enter a card or bank account to pay with.")
+    idle(c.db)
     try:
         details = c.stripe.payment_method(request.payment_method)
     except Refused as refused:
@@ -121,11 +153,10 @@ def _prepare_stripe_method(c: Collaborators, request: ChargeRequest) -> None:
 
 
 def _record(c: Collaborators, request: ChargeRequest) -> Payment:
-    now = utcnow()
     keep = request.save_method and not request.saved_method_id
     consent = domain.consent_text_for(request.method, c.clinic_name(), keep) \
         if request.method in domain.STRIPE_METHODS else None
-    details = request.details
+    details, now = request.details, utcnow()
     payment = Payment(
         id=f"pay_{secrets.token_hex(8)}", client_id=request.client_id, amount=0,
         credit_amount=request.credit, currency="usd", method=request.method,
@@ -158,15 +189,6 @@ def _record(c: Collaborators, request: ChargeRequest) -> Payment:
     return payment
 
 
-def _replayed(session: Session, request: ChargeRequest) -> Payment | None:
-    if not request.request_key:
-        return None
-    return session.scalars(select(Payment).where(Payment.request_key == request.request_key)).first()
-
-
-BILLING_UNAVAILABLE = "Billing is not answering right now. Nothing was charged; try again in a minute."
-
-
 def _hold(c: Collaborators, payment: Payment, request: ChargeRequest) -> None:
     """Invoicing holds the amounts; it knows the balances, and refuses
     anything that would overpay, pay a void invoice, or another account's."""
@@ -174,9 +196,11 @@ def _hold(c: Collaborators, payment: Payment, request: ChargeRequest) -> None:
         return   # a replayed request: already held
     wanted = [{"invoice_id": invoice_id, "amount": amount}
               for invoice_id, amount in request.allocations]
+    ended = _ended_on(c.db, [i for i, _ in request.allocations])
+    idle(c.db)
     try:
         held = c.invoicing.hold_for_payment(payment.id, payment.client_id, wanted, payment.channel,
-                                            _ended_on(c.db, [i for i, _ in request.allocations]))
+                                            ended)
     except RemoteError as refusal:
         if refusal.exc_type not in ("Conflict", "InvalidInput", "NotFound"):
             _fail_before_stripe(c, payment.id, "invoicing_unavailable", BILLING_UNAVAILABLE)
@@ -184,10 +208,10 @@ def _hold(c: Collaborators, payment: Payment, request: ChargeRequest) -> None:
         _fail_before_stripe(c, payment.id, "refused_by_invoicing", refusal.value)
         raise (Conflict if refusal.exc_type == "Conflict" else InvalidInput)(refusal.value) \
             from None
-    except ServiceUnavailable:   # no answer in time: the PaymentFailed releases a late hold
+    except (ServiceUnavailable, UnknownService):   # no answer: the PaymentFailed releases a late hold
         _fail_before_stripe(c, payment.id, "invoicing_unavailable", BILLING_UNAVAILABLE)
         raise ServiceUnavailable(BILLING_UNAVAILABLE) from None
-    _set_amounts(c, payment.id, held)
+    _set_amounts(c, payment.id, held, request)
 
 
 def _ended_on(session: Session, invoice_ids: list[str]) -> list[str]:
@@ -200,39 +224,69 @@ def _ended_on(session: Session, invoice_ids: list[str]) -> list[str]:
         Payment.updated_at >= since).limit(50)))
 
 
-def _set_amounts(c: Collaborators, payment_id: str, held: dict) -> None:
+def _set_amounts(c: Collaborators, payment_id: str, held: dict, request: ChargeRequest) -> None:
     locked = lock_payment(c.db, payment_id)
-    by_invoice = {item["invoice_id"]: item["amount"] for item in held["allocations"]}
+    shares = {item["invoice_id"]: item for item in held["allocations"]}
     for allocation in locked.allocations:
-        allocation.amount = by_invoice[allocation.invoice_id]
+        allocation.amount = shares[allocation.invoice_id]["amount"]
     locked.currency = held["currency"]
-    locked.amount = sum(by_invoice.values()) + locked.credit_amount
-    too_small = locked.method in domain.STRIPE_METHODS and locked.amount < domain.MIN_STRIPE_AMOUNT
+    locked.amount = sum(a.amount for a in locked.allocations) + locked.credit_amount
     c.db.commit()
-    if too_small:
-        _fail_before_stripe(c, payment_id, "amount_too_small",
-                            domain.refusal_message("amount_too_small"))
-        raise InvalidInput(domain.refusal_message("amount_too_small"))
+    problem = None
+    if locked.method in domain.STRIPE_METHODS and locked.amount < domain.MIN_STRIPE_AMOUNT:
+        problem = ("amount_too_small", domain.refusal_message("amount_too_small"))
+    elif request.channel == "pay_link":
+        # a link pays what is due, exactly the figure its page showed
+        due = shares[request.allocations[0][0]].get("due")
+        asked = request.allocations[0][1]
+        if due is not None and asked is not None and asked != due:
+            problem = ("balance_changed", f"The balance on this invoice is now "
+                                          f"{format_money(due)}. Reload the page and pay again.")
+    if problem:
+        _fail_before_stripe(c, payment_id, *problem)
+        raise InvalidInput(problem[1])
 
 
 def _fail_before_stripe(c: Collaborators, payment_id: str, code: str, message: str) -> None:
     """End an attempt that never reached Stripe. The PaymentFailed it leaves
     tells invoicing to release any hold it placed."""
     locked = lock_payment(c.db, payment_id)
-    move(c.db, locked, "failed", failure_code=code, failure_message=message)
+    if locked.status == "pending":
+        move(c.db, locked, "failed", failure_code=code, failure_message=message)
     c.db.commit()
+    if code not in ("invoicing_unavailable", "refused_by_invoicing"):
+        release_now(c, payment_id)
 
 
 # ---- Stripe ----------------------------------------------------------------
 
+def _still_ours(c: Collaborators, payment_id: str) -> Payment | None:
+    """The payment, locked and re-read, with its lease renewed to cover the
+    next Stripe call — or None if it is no longer pending (the reconciler or
+    the payer's retry settled it meanwhile): then the next step is not taken."""
+    payment = lock_payment(c.db, payment_id)
+    if payment is None or payment.status != "pending":
+        c.db.commit()
+        return None
+    now = utcnow()
+    payment.lease_until = payment.next_check_at = now + domain.LEASE
+    c.db.commit()
+    return payment
+
+
 def _charge(c: Collaborators, payment_id: str, request: ChargeRequest) -> Payment:
-    payment = c.db.get(Payment, payment_id)
-    if payment.status != "pending":
-        return payment
+    payment = _still_ours(c, payment_id)
+    if payment is None:
+        return c.db.get(Payment, payment_id)
     if payment.stripe_payment_intent is None:
         try:
+            customer = None
             if payment.save_method or payment.saved_method_id or payment.off_session:
-                payment.stripe_customer = ensure_customer(c, payment.client_id)
+                customer = ensure_customer(c, payment.client_id)
+                payment = _still_ours(c, payment_id)
+                if payment is None:
+                    return c.db.get(Payment, payment_id)
+                payment.stripe_customer = customer
                 c.db.commit()
             intent = c.stripe.create_intent(
                 amount=payment.amount, currency=payment.currency, method_type=payment.method,
@@ -242,13 +296,16 @@ def _charge(c: Collaborators, payment_id: str, request: ChargeRequest) -> Paymen
             return _fail_for_good(c, payment_id, refused.code)
         except Unanswered:
             return _unanswered(c, payment_id)
-        payment.stripe_payment_intent = intent.id
+        payment = lock_payment(c.db, payment_id)
+        payment.stripe_payment_intent = payment.stripe_payment_intent or intent.id
         c.db.commit()
     return _confirm(c, payment_id, request)
 
 
 def _confirm(c: Collaborators, payment_id: str, request: ChargeRequest) -> Payment:
-    payment = c.db.get(Payment, payment_id)
+    payment = _still_ours(c, payment_id)
+    if payment is None:
+        return c.db.get(Payment, payment_id)
     return_url = f"{request.return_url_prefix}{payment.id}" if request.return_url_prefix else None
     try:
         intent = c.stripe.confirm_intent(
@@ -258,8 +315,10 @@ def _confirm(c: Collaborators, payment_id: str, request: ChargeRequest) -> Payme
     except Declined as declined:
         return _declined(c, payment_id, declined)
     except Refused as refused:
-        failed = _fail_for_good(c, payment_id, refused.code)
-        _cancel_quietly(c, failed.stripe_payment_intent)
+        _fail_for_good(c, payment_id, refused.code, raise_after=False)
+        failed = cancel_and_apply(c, payment_id)
+        if failed.status == "failed":
+            raise PaymentDeclined(failed.failure_message)
         return failed
     except Unanswered:
         return _unanswered(c, payment_id)
@@ -284,6 +343,7 @@ def ensure_customer(c: Collaborators, client_id: str) -> str:
     existing = _customer_id(c.db, client_id)
     if existing:
         return existing
+    idle(c.db)
     customer = c.stripe.create_customer(client_id)
     c.db.add(StripeCustomer(client_id=client_id, stripe_customer=customer, created_at=utcnow()))
     try:
@@ -315,6 +375,8 @@ def apply_intent(session: Session, payment_id: str, intent: IntentView) -> Payme
              next_action_url=intent.next_action_url)
     if payment.status in domain.IN_FLIGHT:
         payment.lease_until = None
+        if payment.status == "requires_action":
+            payment.next_check_at = payment.updated_at + domain.action_window(payment.method)
     session.commit()
     return payment
 
@@ -325,44 +387,70 @@ def _declined(c: Collaborators, payment_id: str, declined: Declined) -> Payment:
     move(c.db, payment, "failed", intent=declined.intent_id, failure_code=declined.code,
          failure_message=message)
     c.db.commit()
+    release_now(c, payment_id)
     raise PaymentDeclined(message)
 
 
-def _fail_for_good(c: Collaborators, payment_id: str, code: str | None) -> Payment:
+def _fail_for_good(c: Collaborators, payment_id: str, code: str | None,
+                   raise_after: bool = True) -> Payment:
     payment = lock_payment(c.db, payment_id)
     message = domain.refusal_message(code)
     move(c.db, payment, "failed", failure_code=code or "refused", failure_message=message)
     c.db.commit()
     log.warning("payment %s refused by Stripe (%s)", payment_id, code)
-    raise PaymentDeclined(message)
+    release_now(c, payment_id)
+    if raise_after:
+        raise PaymentDeclined(message)
+    return payment
+
+
+def release_now(c: Collaborators, payment_id: str) -> None:
+    """The payer is looking at the page: free the invoices in invoicing now,
+    not when PaymentFailed arrives (it then changes nothing). Best effort:
+    the event does it anyway."""
+    try:
+        c.invoicing.release_hold(payment_id)
+    except Exception:   # noqa: BLE001 — a timeout or an outage: the event follows
+        log.info("invoicing did not release payment %s's hold now; PaymentFailed will",
+                 payment_id)
 
 
 def _unanswered(c: Collaborators, payment_id: str) -> Payment:
     """Nobody knows yet what happened: keep the attempt (and the invoices'
     hold) until the reconciler has asked Stripe."""
     payment = lock_payment(c.db, payment_id)
-    payment.lease_until = None
-    payment.next_check_at = utcnow() + timedelta(seconds=30)
+    if payment.status == "pending":
+        payment.lease_until = None
+        payment.next_check_at = utcnow() + timedelta(seconds=30)
     c.db.commit()
     log.warning("payment %s: Stripe did not answer; left for the reconciler", payment_id)
     return payment
 
 
-def _finish(c: Collaborators, payment_id: str, status: str) -> Payment:
+def _finish(c: Collaborators, payment_id: str) -> Payment:
+    """A manual payment (check, cash, terminal): the money is in hand."""
     payment = lock_payment(c.db, payment_id)
-    move(c.db, payment, status)
+    if payment.status == "pending":
+        move(c.db, payment, "succeeded")
     c.db.commit()
     return payment
 
 
-def _cancel_quietly(c: Collaborators, intent_id: str | None) -> None:
-    """A failed attempt's intent is canceled so it can never go through later."""
+def cancel_and_apply(c: Collaborators, payment_id: str) -> Payment:
+    """A failed attempt's intent is canceled so it can never go through later;
+    if Stripe says it already went through, that is recorded instead."""
+    payment = c.db.get(Payment, payment_id)
+    intent_id = payment.stripe_payment_intent
+    idle(c.db)
     if not intent_id:
-        return
+        return payment
     try:
-        c.stripe.cancel_intent(intent_id)
+        view = c.stripe.cancel_intent(intent_id)
     except (Refused, Unanswered, Declined):
-        log.info("could not cancel intent of a failed attempt; the reconciler will look")
+        log.info("could not cancel the intent of failed payment %s; the nightly comparison "
+                 "will look", payment_id)
+        return c.db.get(Payment, payment_id)
+    return apply_intent(c.db, payment_id, view)
 
 
 # ---- a payer comes back ----------------------------------------------------------
@@ -372,13 +460,15 @@ def complete_action(c: Collaborators, payment_id: str) -> Payment:
     payment = c.db.get(Payment, payment_id)
     if payment is None or payment.stripe_payment_intent is None or not payment.in_flight:
         return payment
+    idle(c.db)
     try:
         intent = c.stripe.retrieve_intent(payment.stripe_payment_intent)
     except (Unanswered, Refused):
         return payment
     payment = apply_intent(c.db, payment_id, intent)
     if payment.status == "failed":
-        _cancel_quietly(c, payment.stripe_payment_intent)
+        payment = cancel_and_apply(c, payment_id)
+        release_now(c, payment_id)
     return payment
 
 
@@ -389,7 +479,8 @@ def settle(c: Collaborators, payment_id: str, *, abandon_action: bool = False,
     confirmation again. Used by the reconciler, and before a new attempt on
     the same invoice."""
     now = now or utcnow()
-    payment = c.db.get(Payment, payment_id)
+    payment = lock_payment(c.db, payment_id)
+    c.db.commit()
     if payment is None or not payment.in_flight:
         return payment
     if payment.method in domain.MANUAL_METHODS:
@@ -401,7 +492,7 @@ def settle(c: Collaborators, payment_id: str, *, abandon_action: bool = False,
         intent = c.stripe.retrieve_intent(payment.stripe_payment_intent)
         status = domain.status_from_intent(intent.status, intent.error_code is not None)
         stale_action = status == "requires_action" and (
-            abandon_action or now - payment.updated_at >= domain.ACTION_WINDOW)
+            abandon_action or now - payment.updated_at >= domain.action_window(payment.method))
         if status is None or stale_action:
             # never confirmed, or 3-D Secure left unfinished: make sure it never goes through
             intent = c.stripe.cancel_intent(intent.id)
@@ -412,7 +503,7 @@ def settle(c: Collaborators, payment_id: str, *, abandon_action: bool = False,
         return _look_again(c, payment_id, now + timedelta(hours=1))
     payment = apply_intent(c.db, payment_id, intent)
     if payment.status == "requires_action":
-        return _look_again(c, payment_id, payment.updated_at + domain.ACTION_WINDOW)
+        return _look_again(c, payment_id, payment.updated_at + domain.action_window(payment.method))
     if payment.status == "processing":
         due = payment.expected_by or now
         if due <= now:
@@ -435,24 +526,26 @@ def _settle_without_intent(c: Collaborators, payment: Payment, now) -> Payment:
                 keep_on_file=payment.save_method, key=payment.idempotency_key("create"))
             intent = c.stripe.cancel_intent(intent.id)
             return apply_intent(c.db, payment.id, intent)
-        except Unanswered:
+        except Unanswered:   # incl. 409: our first create is still being worked on
             return _look_again(c, payment.id, now + timedelta(minutes=1))
         except (Refused, Declined):
-            pass
+            pass             # Stripe said no to creating it: no intent exists
     return _fail_quietly(c, payment.id, "not_sent",
                          "The payment never reached the card processor. Nothing was charged.")
 
 
 def _fail_quietly(c: Collaborators, payment_id: str, code: str, message: str) -> Payment:
     payment = lock_payment(c.db, payment_id)
-    move(c.db, payment, "failed", failure_code=code, failure_message=message)
+    if payment.status == "pending":
+        move(c.db, payment, "failed", failure_code=code, failure_message=message)
     c.db.commit()
     return payment
 
 
 def _look_again(c: Collaborators, payment_id: str, when) -> Payment:
     payment = lock_payment(c.db, payment_id)
-    payment.next_check_at, payment.lease_until = when, None
+    if payment.in_flight:
+        payment.next_check_at, payment.lease_until = when, None
     c.db.commit()
     return payment
 
@@ -472,6 +565,7 @@ def free_invoice_for_new_attempt(c: Collaborators, request: ChargeRequest) -> No
             settle(c, payment.id, now=now)
         elif payment.status == "requires_action" and _same_payer(payment, request):
             settle(c, payment.id, abandon_action=True, now=now)
+    idle(c.db)
 
 
 def _same_payer(payment: Payment, request: ChargeRequest) -> bool:

@@ -40,10 +40,17 @@ def status_from_intent(intent_status: str, has_error: bool) -> str | None:
 # ---- timing -------------------------------------------------------------------
 MIN_STRIPE_AMOUNT = 50                         # Stripe's $0.50 minimum charge
 ACTION_WINDOW = timedelta(minutes=30)          # 3-D Secure left unfinished → abandoned
+BANK_ACTION_WINDOW = timedelta(days=10)        # a bank account being verified takes days
 UNANSWERED_GRACE = timedelta(minutes=2)        # before the reconciler settles a silent call
 KEY_WINDOW = timedelta(hours=23)               # Stripe prunes idempotency keys after 24 h
 ACH_EXPECTED = timedelta(days=4)               # ACH takes up to 4 business days
 LEASE = timedelta(minutes=2)
+
+
+def action_window(method: str) -> timedelta:
+    """How long a payment may wait for its payer's action before it is
+    abandoned: minutes for a card's 3-D Secure, days for a bank account."""
+    return BANK_ACTION_WINDOW if method == "us_bank_account" else ACTION_WINDOW
 
 
 def ach_expected_by(now: datetime) -> datetime:

@@ -11,10 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from servicekit.db import utcnow
-from servicekit.errors import InvalidInput, NotFound, PaymentDeclined, ServiceUnavailable
+from servicekit.errors import Conflict, InvalidInput, NotFound, PaymentDeclined, ServiceUnavailable
 
 from payments import domain
-from payments.charging import Collaborators, ensure_customer
+from payments.charging import Collaborators, ensure_customer, idle
 from payments.models import SavedMethod, SetupAttempt
 from payments.stripe_gateway import Declined, IntentView, Refused, Unanswered
 from payments.transitions import add_saved_method, clear_default
@@ -64,7 +64,10 @@ def start_setup(c: Collaborators, *, client_id: str, payment_method: str, make_d
     existing = c.db.scalars(select(SetupAttempt).where(
         SetupAttempt.request_key == request_key)).first()
     if existing is not None:
+        if existing.client_id != client_id:
+            raise Conflict("This form was already used for another account. Reload the page.")
         return existing
+    idle(c.db)
     try:
         details = c.stripe.payment_method(payment_method)
     except Refused as refused:
@@ -93,6 +96,7 @@ def start_setup(c: Collaborators, *, client_id: str, payment_method: str, make_d
         if details.customer and details.customer != customer:
             return _setup_failed(c, attempt, "That card or bank account belongs to another "
                                              "account. Enter it again.")
+        idle(c.db)
         intent = c.stripe.create_setup(
             customer=customer, payment_method=details.id, method_type=details.type,
             return_url=f"{return_url_prefix}{attempt.id}" if return_url_prefix else None,
@@ -119,6 +123,11 @@ def _mandate(method_type: str, ip: str, user_agent: str, consented_by: str) -> d
 
 
 def apply_setup(c: Collaborators, attempt_id: str, intent: IntentView) -> SetupAttempt:
+    method = intent.method
+    if intent.status == "succeeded" and method is None:   # asked before taking the lock
+        idle(c.db)
+        method = c.stripe.payment_method(c.db.get(SetupAttempt, attempt_id).payment_method)
+        idle(c.db)
     attempt = c.db.scalars(select(SetupAttempt).where(SetupAttempt.id == attempt_id)
                            .with_for_update().execution_options(populate_existing=True)).one()
     attempt.stripe_setup_intent = attempt.stripe_setup_intent or intent.id
@@ -130,7 +139,6 @@ def apply_setup(c: Collaborators, attempt_id: str, intent: IntentView) -> SetupA
         saved = c.db.scalars(select(SavedMethod).where(
             SavedMethod.stripe_payment_method == attempt.payment_method)).first()
         if saved is None:
-            method = intent.method or c.stripe.payment_method(attempt.payment_method)
             saved = add_saved_method(
                 c.db, client_id=attempt.client_id, method=method,
                 consent_text=attempt.consent_text, consented_by=attempt.consented_by,
@@ -161,6 +169,7 @@ def complete_setup(c: Collaborators, client_id: str, attempt_id: str) -> SetupAt
         raise NotFound("That card or bank account was not found.")
     if attempt.status != "requires_action" or not attempt.stripe_setup_intent:
         return attempt
+    idle(c.db)
     try:
         intent = c.stripe.retrieve_setup(attempt.stripe_setup_intent)
     except (Unanswered, Refused):

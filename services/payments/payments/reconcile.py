@@ -22,7 +22,7 @@ from servicekit.db import is_postgres, utcnow
 from servicekit.errors import NotFound
 
 from payments import charging, domain, refunds, webhooks
-from payments.charging import Collaborators
+from payments.charging import Collaborators, idle
 from payments.models import Mismatch, Payment, ReconciliationRun, Refund
 from payments.stripe_gateway import IntentView, RefundView, Unanswered
 
@@ -36,20 +36,27 @@ def sweep(c: Collaborators, now: datetime | None = None) -> int:
     """Settle whatever is due; the number of payments, refunds and webhooks handled."""
     now = now or utcnow()
     handled = 0
-    for payment_id in _claim(c, Payment, now, Payment.status.in_(domain.IN_FLIGHT)):
-        charging.settle(c, payment_id, now=now)
-        handled += 1
-    for refund_id in _claim(c, Refund, now, Refund.status.in_(("requested", "pending"))):
-        refunds.settle(c, refund_id, now=now)
-        handled += 1
+    work = [(charging.settle, payment_id) for payment_id in
+            _claim(c, Payment, now, Payment.status.in_(domain.IN_FLIGHT))]
+    work += [(refunds.settle, refund_id) for refund_id in
+             _claim(c, Refund, now, Refund.status.in_(("requested", "pending")))]
+    for settle, row_id in work:
+        handled += _isolated(c, lambda: settle(c, row_id, now=now), row_id)
     for event_id in webhooks.unprocessed(c, now - timedelta(minutes=2)):
-        try:
-            webhooks.process(c, event_id)
-            handled += 1
-        except Exception:   # noqa: BLE001 — one bad event must not stop the others
-            c.db.rollback()
-            log.exception("stored webhook %s still cannot be processed", event_id)
+        handled += _isolated(c, lambda: webhooks.process(c, event_id), event_id)
     return handled
+
+
+def _isolated(c: Collaborators, work, what: str) -> int:
+    """One row that cannot be settled (its lease keeps it aside for a while)
+    must not stop the others."""
+    try:
+        work()
+        return 1
+    except Exception:   # noqa: BLE001
+        c.db.rollback()
+        log.exception("reconciler: %s could not be settled; will try again", what)
+        return 0
 
 
 def _claim(c: Collaborators, model, now: datetime, in_state) -> list[str]:
@@ -118,7 +125,9 @@ def compare_day(c: Collaborators, day: date, *, force: bool = False) -> Reconcil
 def _findings(c: Collaborators, start: int, end: int) -> tuple[list[Finding], int, int]:
     findings: list[Finding] = []
     seen_intents: set[str] = set()
-    intents = list(c.stripe.list_intents(start, end))
+    idle(c.db)
+    intents = list(c.stripe.list_intents(start, end))     # Stripe first, then our records:
+    refund_views = list(c.stripe.list_refunds(start, end))  # no transaction across its pages
     for intent in intents:
         seen_intents.add(intent.id)
         findings.extend(_check_intent(c, intent))
@@ -130,7 +139,6 @@ def _findings(c: Collaborators, start: int, end: int) -> tuple[list[Finding], in
         if payment.stripe_payment_intent not in seen_intents:
             findings.append(Finding("missing_at_stripe", payment.stripe_payment_intent,
                                     payment_id=payment.id, ours=_describe_payment(payment)))
-    refund_views = list(c.stripe.list_refunds(start, end))
     for view in refund_views:
         findings.extend(_check_refund(c, view))
     return findings, len(intents), len(refund_views)
@@ -190,37 +198,52 @@ def _describe_payment(payment: Payment) -> str:
 # ---- repair ---------------------------------------------------------------------------
 
 def repair(c: Collaborators, mismatch_id: int) -> Mismatch:
-    """Replay the Stripe object onto our record; objects we have no record of
-    cannot be guessed at and stay for a person."""
+    """Replay the Stripe object onto our record, and call it repaired only
+    if the two then agree. Objects we have no record of, and amounts, cannot
+    be guessed at: they stay for a person."""
     mismatch = c.db.get(Mismatch, mismatch_id)
     if mismatch is None:
         raise NotFound("no such mismatch")
     if mismatch.repaired_at is not None:
         return mismatch
-    note = None
+    kind, stripe_object = mismatch.kind, mismatch.stripe_object
+    payment_id, refund_id = mismatch.payment_id, mismatch.refund_id
+    idle(c.db)
     try:
-        if mismatch.refund_id:
-            refunds.apply_view(c.db, mismatch.refund_id, c.stripe.retrieve_refund(mismatch.stripe_object))
-            note = "refund replayed from Stripe"
-        elif mismatch.payment_id and mismatch.kind in ("status", "missing_at_stripe", "amount"):
-            payment = charging.settle(c, mismatch.payment_id) if \
-                c.db.get(Payment, mismatch.payment_id).in_flight else None
-            if payment is None:
-                charging.apply_intent(c.db, mismatch.payment_id,
-                                      c.stripe.retrieve_intent(mismatch.stripe_object))
-            note = "payment replayed from Stripe"
-        elif mismatch.payment_id and mismatch.kind == "orphan_intent":
-            c.stripe.cancel_intent(mismatch.stripe_object)
-            note = "stray intent canceled at Stripe"
+        note, agrees = _replay(c, kind, stripe_object, payment_id, refund_id)
     except Unanswered:
-        return mismatch
+        return c.db.get(Mismatch, mismatch_id)
     mismatch = c.db.get(Mismatch, mismatch_id)
-    if note:
+    if note and agrees:
         mismatch.repaired_at, mismatch.repair_note = utcnow(), note
+    elif note:
+        mismatch.repair_note = f"{note}, but it still differs: needs a person"
     else:
         mismatch.repair_note = "needs a person: Cairn has no record to repair"
     c.db.commit()
     return mismatch
+
+
+def _replay(c: Collaborators, kind, stripe_object, payment_id, refund_id) -> tuple[str | None, bool]:
+    """(what was done, whether Cairn and Stripe now agree)."""
+    if refund_id:
+        refunds.apply_view(c.db, refund_id, c.stripe.retrieve_refund(stripe_object))
+        idle(c.db)
+        return "refund replayed from Stripe", not _check_refund(c, c.stripe.retrieve_refund(
+            stripe_object))
+    if payment_id and kind in ("status", "missing_at_stripe", "amount"):
+        if c.db.get(Payment, payment_id).in_flight:
+            charging.settle(c, payment_id)
+        else:
+            idle(c.db)
+            charging.apply_intent(c.db, payment_id, c.stripe.retrieve_intent(stripe_object))
+        idle(c.db)
+        return "payment replayed from Stripe", not _check_intent(
+            c, c.stripe.retrieve_intent(stripe_object))
+    if payment_id and kind == "orphan_intent":
+        canceled = c.stripe.cancel_intent(stripe_object)
+        return "stray intent canceled at Stripe", canceled.status == "canceled"
+    return None, False
 
 
 def open_mismatches(c: Collaborators, limit: int = 200) -> list[Mismatch]:

@@ -19,7 +19,7 @@ from servicekit.money import format_money
 from servicekit.outbox import record_event
 
 from payments import domain
-from payments.charging import Collaborators
+from payments.charging import Collaborators, idle
 from payments.models import Payment, Refund
 from payments.stripe_gateway import Declined, Refused, RefundView, Unanswered
 from payments.transitions import SOURCE, lock_payment, money
@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 REASONS = ("requested_by_customer", "duplicate", "fraudulent")
 COUNTED = ("requested", "pending", "succeeded")     # what the limits count against
 ORDER = {"requested": 0, "pending": 1, "succeeded": 2, "failed": 3, "canceled": 3, "refused": 3}
+REFUSED = "The card processor did not accept this refund. Nothing was refunded."
 
 
 def refundable(session: Session, payment: Payment) -> dict:
@@ -46,6 +47,11 @@ def request_refund(c: Collaborators, *, payment_id: str, amount, invoice_id: str
                    reason: str | None, note: str, requested_by: str, request_key: str) -> Refund:
     existing = c.db.scalars(select(Refund).where(Refund.request_key == request_key)).first()
     if existing is not None:
+        if (existing.payment_id, existing.amount, existing.invoice_id) != \
+                (payment_id, amount, invoice_id):
+            raise Conflict("This form was already used for another refund. Reload the page.")
+        if existing.status == "refused":
+            raise PaymentDeclined(REFUSED)
         return existing
     refund = _record(c.db, payment_id, amount, invoice_id, reason, note, requested_by, request_key)
     if refund.manual:
@@ -87,14 +93,14 @@ def _record(session: Session, payment_id, amount, invoice_id, reason, note, requ
 def _send(c: Collaborators, refund_id: str) -> Refund:
     refund = c.db.get(Refund, refund_id)
     payment = c.db.get(Payment, refund.payment_id)
+    idle(c.db)
     try:
         view = c.stripe.refund(intent_id=payment.stripe_payment_intent, amount=refund.amount,
                                refund_id=refund.id, reason=refund.reason,
                                key=refund.idempotency_key())
     except (Refused, Declined) as refused:
         _apply(c.db, refund_id, "refused", failure=str(getattr(refused, "code", "")) or "refused")
-        raise PaymentDeclined("The card processor did not accept this refund. Nothing was "
-                              "refunded.") from None
+        raise PaymentDeclined(REFUSED) from None
     except Unanswered:
         log.warning("refund %s: Stripe did not answer; left for the reconciler", refund_id)
         return c.db.get(Refund, refund_id)
@@ -114,7 +120,11 @@ def _apply(session: Session, refund_id: str, status: str, *, stripe_refund: str 
                              .execution_options(populate_existing=True)).one()
     refund.stripe_refund = refund.stripe_refund or stripe_refund
     previous = refund.status
-    if status not in ORDER or ORDER[status] <= ORDER[previous] or previous in ("refused",):
+    # forward only — except that Stripe showing a refund we took for refused
+    # (its answer was unclear, then lost) means the money did go back
+    corrected = previous == "refused" and status in ("pending", "succeeded")
+    if not corrected and (status not in ORDER or ORDER[status] <= ORDER[previous]
+                          or previous == "refused"):
         session.commit()
         return refund
     refund.status, refund.updated_at = status, utcnow()
@@ -147,6 +157,7 @@ def settle(c: Collaborators, refund_id: str, now=None) -> Refund:
     now = now or utcnow()
     refund = c.db.get(Refund, refund_id)
     payment = c.db.get(Payment, refund.payment_id)
+    idle(c.db)
     try:
         if refund.stripe_refund:
             view = c.stripe.retrieve_refund(refund.stripe_refund)
@@ -161,10 +172,19 @@ def settle(c: Collaborators, refund_id: str, now=None) -> Refund:
                 return _apply(c.db, refund_id, "refused", failure="never reached the processor")
             view = found[0]
     except Unanswered:
-        refund = c.db.get(Refund, refund_id)
-        refund.next_check_at, refund.lease_until = now + timedelta(minutes=1), None
-        c.db.commit()
-        return refund
+        return _look_again(c.db, refund_id, now + timedelta(minutes=1))
     except (Refused, Declined):
         return _apply(c.db, refund_id, "refused", failure="refused by the processor")
-    return apply_view(c.db, refund_id, view)
+    refund = apply_view(c.db, refund_id, view)
+    if refund.status in ("requested", "pending"):   # still on its way: look again calmly
+        return _look_again(c.db, refund_id, now + (timedelta(hours=12) if refund.status == "pending"
+                                                  else timedelta(minutes=1)))
+    return refund
+
+
+def _look_again(session: Session, refund_id: str, when) -> Refund:
+    refund = session.scalars(select(Refund).where(Refund.id == refund_id).with_for_update()
+                             .execution_options(populate_existing=True)).one()
+    refund.next_check_at, refund.lease_until = when, None
+    session.commit()
+    return refund

@@ -5,9 +5,10 @@ Every call that moves money carries an idempotency key derived from our own
 record. Every Stripe failure becomes one of three answers:
 - `Declined`: the card or bank said no (HTTP 402); nothing moved;
 - `Refused`: Stripe said no for good (any other 4xx); nothing moved;
-- `Unanswered`: a timeout, a 5xx, a lost connection, a rate limit: we do
-  not know what happened, so the caller keeps the attempt open and asks
-  again later — never re-sends something that could move money twice.
+- `Unanswered`: a timeout, a 5xx, a lost connection, a rate limit, a 409
+  (the same idempotency key still in flight): we do not know what happened,
+  so the caller keeps the attempt open and asks again later — never
+  re-sends something that could move money twice.
 No PHI is sent: metadata holds only Cairn's opaque ids, and nothing else
 (no description, no name, no email) is set by Cairn."""
 from __future__ import annotations
@@ -105,7 +106,9 @@ def _outcome(call):
         raise Unanswered(type(error).__name__) from None
     except stripe.StripeError as error:
         status = getattr(error, "http_status", None)
-        if status is None or status >= 500:
+        # 409: a request with this idempotency key is still being worked on
+        # at Stripe (our earlier try, or a retry racing it) — not a "no"
+        if status is None or status >= 500 or status == 409:
             raise Unanswered(type(error).__name__) from None
         raise Refused(getattr(error, "code", None), status) from None
 

@@ -9,6 +9,7 @@ import secrets
 from datetime import datetime
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from servicekit.db import iso, utcnow
@@ -46,7 +47,7 @@ def move(session: Session, payment: Payment, status: str, *, intent: str | None 
     if status in domain.TERMINAL:
         _close(session, payment)
     if status == "requires_action":
-        payment.next_check_at = now + domain.ACTION_WINDOW
+        payment.next_check_at = now + domain.action_window(payment.method)
     elif status == "processing":
         payment.expected_by = domain.ach_expected_by(now)
         payment.next_check_at = payment.expected_by
@@ -151,19 +152,35 @@ def add_saved_method(session: Session, *, client_id: str, method: MethodDetails,
         SavedMethod.status == "active")).first() is not None
     if make_default and has_default:
         clear_default(session, client_id)
-    saved = SavedMethod(
-        id=f"spm_{secrets.token_hex(8)}", client_id=client_id,
-        stripe_payment_method=method.id, type=method.type, card_brand=method.card_brand,
-        exp_month=method.exp_month, exp_year=method.exp_year, bank_name=method.bank_name,
-        last4=method.last4 or "????", is_default=make_default or not has_default,
-        status="active", consent_text=consent_text, consented_at=now, consented_by=consented_by,
-        consent_ip=consent_ip, created_at=now)
-    session.add(saved)
-    session.flush()
+    fields = dict(client_id=client_id, stripe_payment_method=method.id, type=method.type,
+                  card_brand=method.card_brand, exp_month=method.exp_month,
+                  exp_year=method.exp_year, bank_name=method.bank_name,
+                  last4=method.last4 or "????", status="active", consent_text=consent_text,
+                  consented_at=now, consented_by=consented_by, consent_ip=consent_ip,
+                  created_at=now)
+    saved = _insert_saved(session, fields, make_default or not has_default)
     record_event(session, SOURCE, "PaymentMethodSaved", {
         "method_id": saved.id, "client_id": client_id, "type": saved.type,
         "is_default": saved.is_default})
     return saved
+
+
+def _insert_saved(session: Session, fields: dict, default: bool) -> SavedMethod:
+    """In a savepoint: another method becoming the default at the same
+    moment (the partial unique index) must not undo the payment around it;
+    this one is then kept, just not as the default."""
+    for as_default in (default, False) if default else (False,):
+        saved = SavedMethod(id=f"spm_{secrets.token_hex(8)}", is_default=as_default, **fields)
+        try:
+            with session.begin_nested():
+                session.add(saved)
+            return saved
+        except IntegrityError:
+            existing = session.scalars(select(SavedMethod).where(
+                SavedMethod.stripe_payment_method == fields["stripe_payment_method"])).first()
+            if existing is not None:
+                return existing
+    raise RuntimeError("could not record the saved method")
 
 
 def clear_default(session: Session, client_id: str) -> None:

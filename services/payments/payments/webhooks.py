@@ -21,7 +21,8 @@ from servicekit.db import utcnow
 from payments import methods, refunds
 from payments.charging import Collaborators, apply_intent
 from payments.models import Payment, Refund, SetupAttempt, StripeEvent
-from payments.stripe_gateway import Unanswered
+from payments.charging import idle
+from payments.stripe_gateway import Refused, Unanswered
 
 log = logging.getLogger(__name__)
 PAYMENT_EVENTS = ("payment_intent.succeeded", "payment_intent.payment_failed",
@@ -51,6 +52,7 @@ def store(c: Collaborators, event: dict) -> None:
 
 def process(c: Collaborators, event_id: str) -> dict:
     stored = c.db.get(StripeEvent, event_id)
+    idle(c.db)
     if stored.processed_at is not None:
         return {"received": event_id, "duplicate": True}
     event = json.loads(stored.payload)
@@ -60,6 +62,8 @@ def process(c: Collaborators, event_id: str) -> dict:
     except Unanswered:
         _note_error(c, event_id, "Stripe unreachable while fetching the object")
         raise StripeUnreachable(event_id) from None
+    except Refused:   # Stripe does not know the object (another account's, deleted)
+        apply = _unmatched
     locked = c.db.scalars(select(StripeEvent).where(StripeEvent.id == event_id).with_for_update()
                           .execution_options(populate_existing=True)).one()
     if locked.processed_at is not None:
@@ -83,21 +87,30 @@ def _plan(c: Collaborators, kind: str, obj: dict):
     if kind in PAYMENT_EVENTS:
         payment = _payment_for(c, obj)
         if payment is None:
-            return lambda: "unmatched"
+            return _unmatched
+        idle(c.db)
         intent = c.stripe.retrieve_intent(obj["id"])
         return lambda: _applied(apply_intent(c.db, payment.id, intent))
     if kind in REFUND_EVENTS:
+        idle(c.db)
         views = [c.stripe.retrieve_refund(obj["id"])] if obj.get("object") == "refund" else \
             c.stripe.refunds_of(obj.get("payment_intent") or "")
         return lambda: _apply_refunds(c, views)
     if kind in SETUP_EVENTS:
-        attempt = c.db.scalars(select(SetupAttempt).where(
-            SetupAttempt.stripe_setup_intent == obj["id"])).first()
+        attempt_id = (obj.get("metadata") or {}).get("cairn_setup_id")
+        attempt = (c.db.get(SetupAttempt, attempt_id) if attempt_id else None) or \
+            c.db.scalars(select(SetupAttempt).where(
+                SetupAttempt.stripe_setup_intent == obj["id"])).first()
         if attempt is None:
-            return lambda: "unmatched"
+            return _unmatched
+        idle(c.db)
         intent = c.stripe.retrieve_setup(obj["id"])
         return lambda: _applied(methods.apply_setup(c, attempt.id, intent))
     return None
+
+
+def _unmatched() -> str:
+    return "unmatched"
 
 
 def _payment_for(c: Collaborators, intent: dict) -> Payment | None:

@@ -70,9 +70,15 @@ class FakeInvoicing:
                 raise Conflict(f"Invoice {invoice['number']} is already paid.")
             if amount > due:
                 raise InvalidInput(f"Invoice {invoice['number']} has less due; enter at most that.")
-            held.append({"invoice_id": invoice["id"], "amount": amount})
+            held.append({"invoice_id": invoice["id"], "amount": amount, "due": due})
         FakeInvoicing.holds[payment_id] = held
         return {"currency": "usd", "allocations": held}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def release_hold(self, payment_id):
+        FakeInvoicing.holds.pop(payment_id, None)
+        FakeInvoicing.released.add(payment_id)
+        return {"released": payment_id}
 
     def _due(self, invoice_id):
         invoice = self.invoices[invoice_id]
