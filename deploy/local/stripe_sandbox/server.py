@@ -73,6 +73,29 @@ class LoopbackHTTPServer(ThreadingHTTPServer):
                 pass
 
 
+class BackgroundServer:
+    """A LoopbackHTTPServer answering on its own thread (tests use it for
+    webhook receivers and pages): `start()` → `.url`, `stop()`."""
+
+    def __init__(self, handler_class, host="127.0.0.1", port=0):
+        self.server = LoopbackHTTPServer((host, port), handler_class)
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self.server.serve, args=(self.stopping,),
+                                       daemon=True)
+        host, port = self.server.server_address[:2]
+        self.url = f"http://{host}:{port}"
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def stop(self):
+        self.stopping.set()
+        wake(self.server.server_address)
+        self.thread.join(5)
+        self.server.close_all()
+
+
 def wake(address):
     """Connect once so a blocked accept() returns promptly."""
     try:

@@ -14,7 +14,7 @@ if str(LOCAL) not in sys.path:          # works without `pip install -e`
 
 import stripe  # noqa: E402
 from stripe_sandbox import Sandbox  # noqa: E402
-from stripe_sandbox.server import LoopbackHTTPServer, wake  # noqa: E402
+from stripe_sandbox.server import BackgroundServer  # noqa: E402
 
 API_KEY = "sk_test_sandbox"
 SECRET = "whsec_test_secret"
@@ -59,12 +59,8 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.server = LoopbackHTTPServer(("127.0.0.1", 0), Handler)
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self.server.serve,
-                                       args=(self.stopping,), daemon=True)
-        self.thread.start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.background = BackgroundServer(Handler).start()
+        self.url = self.background.url + "/hook"
 
     def events(self):
         with self.lock:
@@ -73,10 +69,7 @@ class Receiver:
                     for h, body in self.received]
 
     def stop(self):
-        self.stopping.set()
-        wake(self.server.server_address)
-        self.thread.join(5)
-        self.server.close_all()
+        self.background.stop()
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler
 import pytest
 import stripe
 
-from stripe_sandbox.server import LoopbackHTTPServer, wake
+from stripe_sandbox.server import BackgroundServer
 
 LOCAL = pathlib.Path(__file__).resolve().parents[1]   # deploy/local
 
@@ -230,18 +230,11 @@ class GatheringReceiver:
             def log_message(self, *args):
                 pass
 
-        self.server = LoopbackHTTPServer(("127.0.0.1", 0), Handler)
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self.server.serve,
-                                       args=(self.stopping,), daemon=True)
-        self.thread.start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.background = BackgroundServer(Handler).start()
+        self.url = self.background.url + "/hook"
 
     def stop(self):
-        self.stopping.set()
-        wake(self.server.server_address)
-        self.thread.join(5)
-        self.server.close_all()
+        self.background.stop()
 
 
 def test_redeliver_an_event_20_times_concurrently(make_sandbox, make_client,

@@ -134,22 +134,29 @@ def _prepare_stripe_method(c: Collaborators, request: ChargeRequest) -> None:
         request.payment_method, request.save_method = saved.stripe_payment_method, False
     if not request.payment_method:
         raise InvalidInput("Enter a card or bank account to pay with.")
-    idle(c.db)
-    try:
-        details = c.stripe.payment_method(request.payment_method)
-    except Refused as refused:
-        raise InvalidInput(domain.refusal_message(refused.code)) from None
-    except Unanswered:
-        raise ServiceUnavailable("The card processor is not answering. Nothing was charged; "
-                                 "try again in a minute.") from None
-    if details.type not in domain.STRIPE_METHODS:
-        raise InvalidInput("Pay with a card or a US bank account.")
+    details = method_details(c, request.payment_method)
     if details.customer and details.customer != customer:
         raise InvalidInput("That card or bank account belongs to another account. "
                            "Enter it again.")
     if request.off_session and not request.saved_method_id:
         raise InvalidInput("A payment without the payer present needs a method on file.")
     request.method, request.payment_method, request.details = details.type, details.id, details
+
+
+def method_details(c: Collaborators, method_id: str) -> MethodDetails:
+    """A card or bank account as Stripe has it (asked with no transaction
+    open), or an error in the payer's words."""
+    idle(c.db)
+    try:
+        details = c.stripe.payment_method(method_id)
+    except Refused as refused:
+        raise InvalidInput(domain.refusal_message(refused.code)) from None
+    except Unanswered:
+        raise ServiceUnavailable("The card processor is not answering. Nothing was charged "
+                                 "or saved; try again in a minute.") from None
+    if details.type not in domain.STRIPE_METHODS:
+        raise InvalidInput("Use a card or a US bank account.")
+    return details
 
 
 def _record(c: Collaborators, request: ChargeRequest) -> Payment:

@@ -11,10 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from servicekit.db import utcnow
-from servicekit.errors import Conflict, InvalidInput, NotFound, PaymentDeclined, ServiceUnavailable
+from servicekit.errors import Conflict, NotFound, PaymentDeclined
 
 from payments import domain
-from payments.charging import Collaborators, ensure_customer, idle
+from payments.charging import Collaborators, ensure_customer, idle, method_details
 from payments.models import SavedMethod, SetupAttempt
 from payments.stripe_gateway import Declined, IntentView, Refused, Unanswered
 from payments.transitions import add_saved_method, clear_default
@@ -67,16 +67,7 @@ def start_setup(c: Collaborators, *, client_id: str, payment_method: str, make_d
         if existing.client_id != client_id:
             raise Conflict("This form was already used for another account. Reload the page.")
         return existing
-    idle(c.db)
-    try:
-        details = c.stripe.payment_method(payment_method)
-    except Refused as refused:
-        raise InvalidInput(domain.refusal_message(refused.code)) from None
-    except Unanswered:
-        raise ServiceUnavailable("The card processor is not answering. Try again in a "
-                                 "minute.") from None
-    if details.type not in domain.STRIPE_METHODS:
-        raise InvalidInput("Save a card or a US bank account.")
+    details = method_details(c, payment_method)
     now = utcnow()
     attempt = SetupAttempt(
         id=f"set_{secrets.token_hex(8)}", client_id=client_id, request_key=request_key,

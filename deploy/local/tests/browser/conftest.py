@@ -12,7 +12,6 @@ import pathlib
 import shutil
 import sys
 import tempfile
-import threading
 from http.server import BaseHTTPRequestHandler
 
 import pytest
@@ -22,7 +21,7 @@ if str(LOCAL) not in sys.path:
     sys.path.insert(0, str(LOCAL))
 
 from stripe_sandbox import Sandbox  # noqa: E402
-from stripe_sandbox.server import LoopbackHTTPServer, wake  # noqa: E402
+from stripe_sandbox.server import BackgroundServer  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu",
@@ -65,18 +64,11 @@ class StaticSite:
             def log_message(self, *args):
                 pass
 
-        self.server = LoopbackHTTPServer(("127.0.0.1", 0), Handler)
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self.server.serve,
-                                       args=(self.stopping,), daemon=True)
-        self.thread.start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.background = BackgroundServer(Handler).start()
+        self.url = self.background.url + ""
 
     def stop(self):
-        self.stopping.set()
-        wake(self.server.server_address)
-        self.thread.join(5)
-        self.server.close_all()
+        self.background.stop()
 
 
 @pytest.fixture(scope="session")
