@@ -297,7 +297,9 @@ SCRIPT = r"""
     }
   });
 
-  function resize() { post({type: "resize", height: document.documentElement.scrollHeight}); }
+  // the form's own height (the document's never drops below the frame's): it shrinks too
+  function resize() { post({type: "resize", height: Math.ceil(document.body.getBoundingClientRect().height) + bodyMargins()}); }
+  function bodyMargins() { var s = getComputedStyle(document.body); return parseFloat(s.marginTop) + parseFloat(s.marginBottom); }
   if (window.ResizeObserver) { new ResizeObserver(resize).observe(document.body); }
   document.addEventListener("focusin", function () { post({type: "focus"}); });
   post({type: "ready"});
