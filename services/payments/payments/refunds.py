@@ -15,14 +15,14 @@ from sqlalchemy.orm import Session
 
 from servicekit.db import iso, utcnow
 from servicekit.errors import Conflict, InvalidInput, NotFound, PaymentDeclined
-from servicekit.money import format_money
+from servicekit.money import as_money, format_money
 from servicekit.outbox import record_event
 
 from payments import domain
 from payments.charging import Collaborators, idle
 from payments.models import Payment, Refund
 from payments.stripe_gateway import Declined, Refused, RefundView, Unanswered
-from payments.transitions import SOURCE, lock_payment, money
+from payments.transitions import SOURCE, lock_payment
 
 log = logging.getLogger(__name__)
 REASONS = ("requested_by_customer", "duplicate", "fraudulent")
@@ -132,7 +132,7 @@ def _apply(session: Session, refund_id: str, status: str, *, stripe_refund: str 
     refund.next_check_at = refund.updated_at + timedelta(hours=12) if status == "pending" else None
     payment = session.get(Payment, refund.payment_id)
     facts = {"refund_id": refund.id, "payment_id": refund.payment_id,
-             "client_id": payment.client_id, "amount": money(refund.amount, refund.currency)}
+             "client_id": payment.client_id, "amount": as_money(refund.amount, refund.currency)}
     if refund.invoice_id:
         facts["invoice_id"] = refund.invoice_id
     accepted_before = previous in ("pending", "succeeded")

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from servicekit.db import iso, utcnow
+from servicekit.money import as_money
 from servicekit.outbox import record_event
 
 from payments import domain
@@ -58,7 +59,7 @@ def move(session: Session, payment: Payment, status: str, *, intent: str | None 
         _consume_link(session, payment, now)
         record_event(session, SOURCE, "PaymentCaptured", {
             **facts(payment), **method_facts(payment),
-            "unapplied": money(payment.credit_amount, payment.currency),
+            "unapplied": as_money(payment.credit_amount, payment.currency),
             "captured_at": iso(now)}, version=2)
         _keep_method_if_asked(session, payment, method, now)
     elif status == "failed":
@@ -74,15 +75,11 @@ def move(session: Session, payment: Payment, status: str, *, intent: str | None 
     return True
 
 
-def money(amount: int, currency: str) -> dict:
-    return {"amount": amount, "currency": currency}
-
-
 def facts(payment: Payment) -> dict:
     """What every payment event says: ids, money, where it goes. No PHI."""
     return {"payment_id": payment.id, "client_id": payment.client_id,
-            "amount": money(payment.amount, payment.currency),
-            "allocations": [{"invoice_id": a.invoice_id, "amount": money(a.amount, payment.currency)}
+            "amount": as_money(payment.amount, payment.currency),
+            "allocations": [{"invoice_id": a.invoice_id, "amount": as_money(a.amount, payment.currency)}
                             for a in payment.allocations],
             "method": payment.method, "initiated_by": payment.initiated_by}
 
