@@ -22,3 +22,17 @@ def test_every_handler_listens_to_a_contracted_event():
     for sub in subscriptions([load(p) for p in SERVICES.values()]):
         schema = contracts.schema_for(sub.event_type, contracts.latest_version(sub.event_type))
         assert schema.source == sub.source, sub
+
+
+def test_every_broadcast_event_has_a_copy_listening_and_nothing_else_is_broadcast():
+    from servicekit.events import BroadcastHandler
+    listened = set()
+    for path in SERVICES.values():
+        cls = load(path)
+        for name in dir(cls):
+            for entrypoint in getattr(getattr(cls, name, None), "nameko_entrypoints", ()):
+                if isinstance(entrypoint, BroadcastHandler):
+                    listened.add((entrypoint.source_service, entrypoint.event_type))
+    broadcast = {(s.source, s.type) for s in contracts.EVENTS.values() if s.broadcast}
+    assert listened == broadcast
+    assert not any(s.consumed for s in contracts.EVENTS.values() if s.broadcast)

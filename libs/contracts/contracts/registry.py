@@ -1,7 +1,9 @@
 """Every event Cairn emits: its source, payload schema per version, an
 example payload (producers and consumers are both tested against it), and
 whether any service consumes it (an event with no consumer by design is not
-held back in the outbox when no queue is bound to it)."""
+held back in the outbox when no queue is bound to it). A `broadcast` event
+tells every running copy of a service to drop what it cached: it has no
+durable queue, so it is never held back either (`consumed` is False)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,6 +21,7 @@ class EventSchema:
     fields: dict[str, Field]
     example: dict[str, Any]
     consumed: bool = True
+    broadcast: bool = False
 
 
 EVENTS: dict[tuple[str, int], EventSchema] = {}
@@ -27,8 +30,9 @@ UPCASTERS: dict[tuple[str, int], Callable[[dict], dict]] = {}
 
 
 def event(type_: str, version: int, source: str, fields: dict, example: dict,
-          consumed: bool = True) -> None:
-    schema = EventSchema(type_, version, source, fields, example, consumed)
+          consumed: bool = True, broadcast: bool = False) -> None:
+    schema = EventSchema(type_, version, source, fields, example, consumed and not broadcast,
+                         broadcast)
     check_fields(fields, example, f"{type_} v{version} example")
     EVENTS[(type_, version)] = schema
 
@@ -106,6 +110,24 @@ event("ContactChanged", 1, "clients",
        "change": one_of("added", "updated", "inactivated")},
       {"client_id": "cl_1", "contact_id": "ct_1", "change": "added"},
       consumed=False)
+# Broadcast to every gateway copy, which drops its cached session check: a
+# session ended (signed out, password changed or reset, staff deactivated,
+# expired) or changed (another client chosen, a new role). Without
+# `session_id`, every session of the account.
+_SESSION = {"kind": one_of("staff", "portal"), "subject_id": text(),
+            "session_id": text(required=False)}
+event("SessionEnded", 1, "clients", _SESSION,
+      {"kind": "portal", "subject_id": "pa_1", "session_id": "9f86d081884c7d65"},
+      broadcast=True)
+event("SessionChanged", 1, "clients", _SESSION,
+      {"kind": "staff", "subject_id": "st_1"},
+      broadcast=True)
+# The organization's settings, a location or the handbook changed: every copy
+# that cached them reads them again.
+event("OrganizationChanged", 1, "clients",
+      {"part": one_of("organization", "location", "handbook")},
+      {"part": "location"},
+      broadcast=True)
 
 # ---- invoicing ------------------------------------------------------------
 event("InvoiceSaved", 1, "invoicing",

@@ -52,12 +52,30 @@ def amqp_uri() -> str:
     return env("AMQP_URI", "amqp://guest:guest@localhost:5672/")
 
 
-def nameko_config(**extra) -> dict:
-    """The nameko config dict every service runs with."""
+# Concurrent workers per service copy (nameko's max_workers; its default of
+# 10 is not a decision). A service worker mostly waits on PostgreSQL or an
+# RPC, so 16 keep 2 cores busy; each holds one pooled connection, and 4
+# services x (16 + 4) stay under PostgreSQL's default 100 connections. The
+# gateway holds no connection and waits on RPC replies for every page, so it
+# gets enough for 100 concurrent sessions.
+DEFAULT_MAX_WORKERS = 16
+MAX_WORKERS_BY_SERVICE = {"portal-gateway": 100}
+
+
+def max_workers(service: str | None = None) -> int:
+    """CAIRN_<SERVICE>_MAX_WORKERS, else CAIRN_MAX_WORKERS, else the default."""
+    key = (service or "").upper().replace("-", "_") + "_MAX_WORKERS"
+    return int(env(key) or env("MAX_WORKERS") or MAX_WORKERS_BY_SERVICE.get(service or "",
+                                                                               DEFAULT_MAX_WORKERS))
+
+
+def nameko_config(service: str | None = None, **extra) -> dict:
+    """The nameko config dict a service runs with."""
     config = {
         "AMQP_URI": amqp_uri(),
         "WEB_SERVER_ADDRESS": env("WEB_ADDRESS", "127.0.0.1:8000"),
         "serializer": "json",
+        "max_workers": max_workers(service),
     }
     config.update(extra)
     return config

@@ -17,14 +17,21 @@ _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
 
 
-def engine_for(url: str) -> Engine:
+# Beside the workers, a service's own background threads hold connections:
+# the outbox relay, the write-behind flusher and a timer or two.
+BACKGROUND_CONNECTIONS = 4
+
+
+def engine_for(url: str, workers: int = config.DEFAULT_MAX_WORKERS) -> Engine:
+    """The process's engine for `url` (made by the first caller, sized for
+    `workers` concurrent workers)."""
     with _lock:
         if url not in _engines:
-            _engines[url] = _make_engine(url)
+            _engines[url] = _make_engine(url, workers + BACKGROUND_CONNECTIONS)
         return _engines[url]
 
 
-def _make_engine(url: str) -> Engine:
+def _make_engine(url: str, pool_size: int) -> Engine:
     if url.startswith("sqlite"):
         # One connection per process: SQLite's busy-wait would block eventlet's
         # hub while another greenthread holds the write lock (a stall until the
@@ -33,8 +40,12 @@ def _make_engine(url: str) -> Engine:
                                poolclass=QueuePool, pool_size=1, max_overflow=0, pool_timeout=60)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=True,
-                         hide_parameters=True)  # error texts reach logs: no PHI in them
+    # Every worker keeps a pooled connection: no new connections after warm-up.
+    # No pre-ping round trip per checkout: a connection the server dropped
+    # fails its first statement, SQLAlchemy then discards the whole pool and
+    # the next request reconnects (pool_recycle retires idle ones first).
+    return create_engine(url, pool_size=pool_size, max_overflow=4, pool_timeout=10,
+                         pool_recycle=1800, hide_parameters=True)  # no PHI in error texts
 
 
 def _sqlite_pragmas(dbapi_connection, _record):
@@ -68,7 +79,7 @@ class Database(DependencyProvider):
 
     def setup(self):
         url = service_database_url(self.container.config, self.container.service_name)
-        self.engine = engine_for(url)
+        self.engine = engine_for(url, self.container.max_workers)
         self.sessionmaker = sessionmaker(bind=self.engine, expire_on_commit=False)
         self.sessions: dict = {}
 

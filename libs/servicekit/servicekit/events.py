@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 
 from kombu import Connection, Exchange, Producer, Queue
-from nameko.events import SERVICE_POOL, EventHandler
+from nameko.events import BROADCAST, SERVICE_POOL, EventHandler
 
 import contracts
 from servicekit import config
@@ -114,3 +114,28 @@ class ReliableEventHandler(EventHandler):
 
 
 handles = ReliableEventHandler.decorator
+
+
+class BroadcastHandler(EventHandler):
+    """Every running copy of the service gets the event (each on its own
+    exclusive, auto-deleted queue), while it runs: for dropping what a copy
+    cached in memory, never for work that must happen once. An event missed
+    while a copy was disconnected only leaves its cache stale until the TTL.
+    The handler gets the envelope's `data`; a malformed event is logged and
+    ignored (the TTL still bounds it)."""
+
+    def __init__(self, source_service, event_type, **kwargs):
+        super().__init__(source_service, event_type, handler_type=BROADCAST,
+                         reliable_delivery=False, requeue_on_error=False, **kwargs)
+
+    def handle_message(self, body, message):
+        try:
+            envelope = contracts.validate_envelope(body)
+        except contracts.ContractError as exc:
+            log.warning("broadcast %s ignored: %s", self.event_type, exc)
+            self.queue_consumer.ack_message(message)
+            return
+        super().handle_message(envelope["data"], message)
+
+
+broadcast = BroadcastHandler.decorator

@@ -34,7 +34,7 @@ def configure_logging(service_name: str) -> None:
 def main(path: str) -> None:
     service = load(path)
     configure_logging(service.name)
-    runner = ServiceRunner(config.nameko_config())
+    runner = ServiceRunner(config.nameko_config(service.name))
     runner.add_service(service)
     signals: list[int] = []
 

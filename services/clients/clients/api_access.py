@@ -33,9 +33,13 @@ class AccessApi:
 
     @rpc(expected_exceptions=EXPECTED)
     def get_session(self, token, ip=""):
+        """The live session of a token (a gateway caches it for a few seconds
+        and drops it on SessionEnded / SessionChanged). Writes only when
+        last_seen_at is a minute old or the session must end."""
         record, subject = auth.current(self.db, self.settings, token)
         session = auth.describe(self.db, self.settings, record, subject)
-        self.db.commit()
+        if self.db.dirty:
+            self.db.commit()
         return session
 
     @rpc(expected_exceptions=EXPECTED)

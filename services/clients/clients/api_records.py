@@ -41,26 +41,53 @@ class RecordsApi:
         return views.client_out(client)
 
     @rpc(expected_exceptions=EXPECTED)
-    def get_client(self, client_id, actor=None):
+    def get_client(self, client_id, actor=None, purpose=None):
         """Without an actor: a service asking (not audited). With one: a
-        person reading the record, audited as client.read."""
-        who = actor and self._actor(actor, "clients.read", "client.read", client_id)
+        person reading the record, audited as `purpose` (a page's read of
+        another service's data about this client, e.g. financial.read) or
+        client.read — written behind the request, in a batch."""
+        action = schemas_admin.read_action(purpose or "client.read")
+        who = actor and self._actor(actor, "clients.read", action, client_id)
         client = records.load_client(self.db, client_id)
         if who:
-            audit.by(self.db, who, "client.read", client.id)
-            self.db.commit()
+            audit.read_by(self.audit_trail, who, action, client.id)
         return views.client_out(client)
 
     @rpc(expected_exceptions=EXPECTED)
+    def client_record(self, client_id, actor):
+        """A client's profile page in one call: the record, its third-party
+        contacts (inactive too) and insurance; one audit entry."""
+        who = self._actor(actor, "clients.read", "client.read", client_id)
+        client = records.load_client(self.db, client_id)
+        audit.read_by(self.audit_trail, who, "client.read", client.id, detail="profile")
+        return {"client": views.client_out(client),
+                "contacts": [views.contact_out(c) for c in records.contacts_of(self.db, client.id, True)],
+                "insurance": [views.policy_out(p) for p in records.policies_of(self.db, client.id)]}
+
+    @rpc(expected_exceptions=EXPECTED)
     def list_clients(self, kind=None, query=None, actor=None):
+        """Every match (at most 500) — for services; staff pages page through
+        `search_clients`."""
         if kind is not None and kind not in domain.KINDS:
             raise InvalidInput(f"kind must be one of {', '.join(domain.KINDS)}")
         who = actor and self._actor(actor, "clients.read", "client.search")
         found = records.search(self.db, kind, schemas.search_query(query))
         if who:
-            audit.by(self.db, who, "client.search", detail="query" if query else "list")
-            self.db.commit()
+            audit.read_by(self.audit_trail, who, "client.search", detail="query" if query else "list")
         return [views.client_out(client) for client in found]
+
+    @rpc(expected_exceptions=EXPECTED)
+    def search_clients(self, actor, kind=None, query=None, page=1, per_page=50):
+        """One page of the staff client list: {clients, page, per_page, has_next}."""
+        if kind is not None and kind not in domain.KINDS:
+            raise InvalidInput(f"kind must be one of {', '.join(domain.KINDS)}")
+        page, per_page = schemas_admin.paging(page, per_page)
+        who = self._actor(actor, "clients.read", "client.search")
+        found = records.search(self.db, kind, schemas.search_query(query),
+                               offset=(page - 1) * per_page, limit=per_page + 1)
+        audit.read_by(self.audit_trail, who, "client.search", detail="query" if query else "list")
+        return {"clients": [views.client_out(client) for client in found[:per_page]],
+                "page": page, "per_page": per_page, "has_next": len(found) > per_page}
 
     @rpc(expected_exceptions=EXPECTED)
     def get_contact(self, client_id):
@@ -109,8 +136,7 @@ class RecordsApi:
         who = self._actor(actor, "clients.read", "contact.list", client_id)
         client = records.load_client(self.db, client_id)
         found = records.contacts_of(self.db, client.id, bool(include_inactive))
-        audit.by(self.db, who, "contact.list", client.id)
-        self.db.commit()
+        audit.read_by(self.audit_trail, who, "contact.list", client.id)
         return [views.contact_out(contact) for contact in found]
 
     # ---- insurance -----------------------------------------------------------
@@ -126,8 +152,7 @@ class RecordsApi:
     def list_insurance(self, client_id, actor):
         who = self._actor(actor, "clients.read", "insurance.list", client_id)
         client = records.load_client(self.db, client_id)
-        audit.by(self.db, who, "insurance.list", client.id)
-        self.db.commit()
+        audit.read_by(self.audit_trail, who, "insurance.list", client.id)
         return [views.policy_out(policy) for policy in records.policies_of(self.db, client.id)]
 
     # ---- audit trail ---------------------------------------------------------
@@ -147,11 +172,14 @@ class RecordsApi:
         self.db.commit()
 
     @rpc(expected_exceptions=EXPECTED)
-    def list_audit(self, actor, client_id=None, limit=100):
+    def list_audit(self, actor, client_id=None, limit=100, before_id=None):
+        """Newest first; `before_id` (the last id of the previous page) pages
+        back through older entries."""
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000:
             raise InvalidInput("limit must be a whole number from 1 to 1000")
+        if before_id is not None and (isinstance(before_id, bool) or not isinstance(before_id, int)):
+            raise InvalidInput("before_id must be a whole number")
         who = self._actor(actor, "audit.read", "audit.read", client_id)
-        entries = audit.listing(self.db, str(client_id) if client_id else None, limit)
-        audit.by(self.db, who, "audit.read", str(client_id) if client_id else None)
-        self.db.commit()
+        entries = audit.listing(self.db, str(client_id) if client_id else None, limit, before_id)
+        audit.read_by(self.audit_trail, who, "audit.read", str(client_id) if client_id else None)
         return entries

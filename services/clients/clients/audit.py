@@ -16,14 +16,28 @@ log = logging.getLogger(__name__)
 OUTCOMES = ("ok", "denied", "failed")
 
 
+def _columns(actor_kind: str, actor_id: str | None, action: str, client_id: str | None,
+             outcome: str, ip: str, detail: str) -> dict:
+    assert outcome in OUTCOMES, outcome
+    return {"at": utcnow(), "actor_kind": actor_kind, "actor_id": str(actor_id or "")[:40],
+            "action": action, "client_id": client_id, "outcome": outcome,
+            "ip": str(ip or "")[:64], "detail": str(detail or "")[:500]}
+
+
 def record(session: Session, actor_kind: str, actor_id: str | None, action: str,
            client_id: str | None = None, outcome: str = "ok", ip: str = "",
            detail: str = "") -> None:
     """Add an entry in the caller's transaction."""
-    assert outcome in OUTCOMES, outcome
-    session.add(AuditEntry(at=utcnow(), actor_kind=actor_kind, actor_id=str(actor_id or "")[:40],
-                           action=action, client_id=client_id, outcome=outcome,
-                           ip=str(ip or "")[:64], detail=str(detail or "")[:500]))
+    session.add(AuditEntry(**_columns(actor_kind, actor_id, action, client_id, outcome, ip,
+                                      detail)))
+
+
+def read_by(trail, actor, action: str, client_id: str | None = None, detail: str = "") -> None:
+    """An authorized read, written behind the request in a batch (`trail` is
+    the service's servicekit.batching RowBuffer): a page that only reads
+    pays no INSERT and COMMIT of its own. Changes and refusals are never
+    written this way; they go in the transaction of what they record."""
+    trail.add(**_columns(actor.kind, actor.id, action, client_id, "ok", actor.ip, detail))
 
 
 def by(session: Session, actor, action: str, client_id: str | None = None,
@@ -45,8 +59,11 @@ def refuse(session: Session, error: Exception, actor_kind: str, actor_id: str | 
     return error
 
 
-def listing(session: Session, client_id: str | None, limit: int) -> list[dict]:
+def listing(session: Session, client_id: str | None, limit: int,
+            before_id: int | None = None) -> list[dict]:
     query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+    if before_id is not None:
+        query = query.where(AuditEntry.id < before_id)
     if client_id:
         query = query.where(AuditEntry.client_id == client_id)
     return [entry_out(entry) for entry in session.scalars(query)]

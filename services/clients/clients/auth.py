@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from servicekit.db import utcnow
 from servicekit.errors import Forbidden, InvalidInput, Unauthorized
+from servicekit.outbox import record_event
 
 from clients import actors, audit, credentials, domain, totp, views
 from clients.models import SignInSession
@@ -110,9 +111,11 @@ def current(session: Session, settings: Settings, token):
     if (subject is None or not subject.active
             or settings.session_times.expired(record.last_seen_at, record.expires_at, now)):
         record.ended_at = now
+        session_ended(session, record.kind, record.subject_id, record.id)
         session.commit()
         raise Unauthorized(SESSION_GONE)
-    record.last_seen_at = now
+    if settings.session_times.needs_touch(record.last_seen_at, now):
+        record.last_seen_at = now
     return record, subject
 
 
@@ -134,6 +137,8 @@ def switch_client(session: Session, settings: Settings, token, client_id, ip: st
                            detail="account is not linked to this client")
     record.acting_for = client_id
     audit.record(session, "portal", subject.id, "portal.switch_client", client_id, ip=ip)
+    record_event(session, "clients", "SessionChanged",
+                 {"kind": "portal", "subject_id": subject.id, "session_id": record.id})
     return describe(session, settings, record, subject)
 
 
@@ -144,3 +149,13 @@ def end_session(session: Session, token) -> None:
     if record is not None and record.ended_at is None:
         record.ended_at = utcnow()
         audit.record(session, record.kind, record.subject_id, f"{record.kind}.sign_out")
+        session_ended(session, record.kind, record.subject_id, record.id)
+
+
+def session_ended(session: Session, kind: str, subject_id: str, session_id: str | None = None) -> None:
+    """Tell every gateway copy to forget its cached check of the session (or,
+    without `session_id`, of all the account's sessions)."""
+    data = {"kind": kind, "subject_id": subject_id}
+    if session_id:
+        data["session_id"] = session_id
+    record_event(session, "clients", "SessionEnded", data)

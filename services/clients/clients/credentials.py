@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from servicekit.db import utcnow
 from servicekit.errors import InvalidInput
+from servicekit.outbox import record_event
 
 from clients import audit, domain, passwords
 from clients.models import PortalAccount, SignInSession, StaffUser
@@ -102,3 +103,4 @@ def end_sessions(session: Session, kind: str, subject_id: str, keep: str | None 
     if keep is not None:
         statement = statement.where(SignInSession.id != keep)
     session.execute(statement)
+    record_event(session, "clients", "SessionEnded", {"kind": kind, "subject_id": subject_id})

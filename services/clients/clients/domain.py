@@ -94,6 +94,12 @@ def after_failure(failed: int, threshold: int, now: datetime,
 class SessionTimes:
     idle: timedelta
     maximum: timedelta
+    # last_seen_at is written at most this often: a page that only reads
+    # writes nothing, and the idle timeout is exact to within this much
+    touch_every: timedelta = timedelta(seconds=60)
+
+    def needs_touch(self, last_seen: datetime, now: datetime) -> bool:
+        return now - last_seen >= self.touch_every
 
     def expired(self, last_seen: datetime, expires_at: datetime, now: datetime) -> bool:
         return now >= expires_at or now >= last_seen + self.idle

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from servicekit.db import utcnow
 from servicekit.errors import InvalidInput, NotFound
+from servicekit.outbox import record_event
 
 from clients import audit, domain, views
 from clients.actors import Actor
@@ -40,6 +41,7 @@ def update(session: Session, actor: Actor, changes: dict) -> None:
     for name in changed:
         setattr(org, name, changes[name])
     audit.by(session, actor, "organization.update", detail=", ".join(changed) or "-")
+    changed_event(session, "organization")
 
 
 def load_location(session: Session, location_id) -> Location:
@@ -61,6 +63,7 @@ def upsert_location(session: Session, actor: Actor, location_id: str | None,
             setattr(location, name, value)
         action = "location.update"
     audit.by(session, actor, action, detail=f"location {location.id}")
+    changed_event(session, "location")
     return location
 
 
@@ -73,6 +76,7 @@ def set_handbook(session: Session, actor: Actor, filename: str, content_type: st
     handbook.filename, handbook.content_type, handbook.content = filename, content_type, data
     handbook.size, handbook.uploaded_at, handbook.uploaded_by = len(data), utcnow(), actor.id
     audit.by(session, actor, "organization.handbook", detail=content_type)
+    changed_event(session, "handbook")
     return {"filename": filename, "content_type": content_type, "size": len(data)}
 
 
@@ -82,3 +86,8 @@ def handbook(session: Session) -> dict:
         raise NotFound("no client handbook has been uploaded")
     return {"filename": handbook.filename, "content_type": handbook.content_type,
             "content_b64": base64.b64encode(handbook.content).decode()}
+
+
+def changed_event(session: Session, part: str) -> None:
+    """Every copy of every service that cached the organization reads it again."""
+    record_event(session, "clients", "OrganizationChanged", {"part": part})

@@ -111,6 +111,8 @@ def update_staff(session: Session, actor: Actor, staff: StaffUser, changes: dict
         _keep_an_administrator(session)
     if "active" in changed and not staff.active:
         credentials.end_sessions(session, "staff", staff.id)
+    elif "role" in changed:   # the permissions a gateway cached with the session
+        record_event(session, SOURCE, "SessionChanged", {"kind": "staff", "subject_id": staff.id})
     audit.by(session, actor, "staff.update", detail=f"staff {staff.id}: " + (", ".join(changed) or "-"))
     return staff
 

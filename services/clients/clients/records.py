@@ -78,7 +78,8 @@ def convert_inquiry(session: Session, actor: Actor, client: Client) -> Client:
     return client
 
 
-def search(session: Session, kind: str | None, query: str) -> list[Client]:
+def search(session: Session, kind: str | None, query: str, offset: int = 0,
+           limit: int = 500) -> list[Client]:
     statement = select(Client).order_by(Client.last_name, Client.first_name, Client.id)
     if kind:
         statement = statement.where(Client.kind == kind)
@@ -86,7 +87,7 @@ def search(session: Session, kind: str | None, query: str) -> list[Client]:
         statement = statement.where(or_(*(column.icontains(word, autoescape=True) for column in (
             Client.first_name, Client.last_name, Client.preferred_name, Client.email,
             Client.phone, Client.id))))
-    return list(session.scalars(statement.limit(500)))
+    return list(session.scalars(statement.offset(offset).limit(limit)))
 
 
 # ---- third-party contacts ----------------------------------------------------

@@ -135,3 +135,21 @@ def access_entry(action, outcome="ok") -> tuple[str, str]:
     if outcome not in ("ok", "denied"):
         raise InvalidInput("outcome must be ok or denied")
     return action, outcome
+
+
+READ_ACTIONS = ("client.read", "financial.read", "invoice.read", "payment.read",
+                "payment_method.read")
+
+
+def read_action(action) -> str:
+    """The audit action of a read another page makes of a client's record."""
+    if action not in READ_ACTIONS:
+        raise InvalidInput("purpose must be one of " + ", ".join(READ_ACTIONS))
+    return action
+
+
+def paging(page, per_page) -> tuple[int, int]:
+    for name, value, top in (("page", page, 100_000), ("per_page", per_page, 200)):
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= top:
+            raise InvalidInput(f"{name} must be a whole number from 1 to {top}")
+    return page, per_page

@@ -87,7 +87,8 @@ def session_out(record, subject, times: domain.SessionTimes, token: str | None =
            "role": subject.role if staff else "patient",
            "permissions": sorted(domain.permissions_for(subject.role)) if staff else [],
            "csrf": record.csrf, "acting_for": record.acting_for,
-           "clients": [{"id": c.id, "name": full_name(c), "relationship": rel}
+           "clients": [{"id": c.id, "name": full_name(c), "first_name": c.first_name,
+                        "relationship": rel}
                        for c, rel in clients or []],
            "totp_enabled": bool(subject.totp_secret),
            "idle_expires_at": iso(times.idle_expires_at(record.last_seen_at, record.expires_at)),

@@ -4,6 +4,7 @@ handle on the running service: RPC, SQL, the outbox and the audit log."""
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from datetime import date
 
@@ -101,6 +102,16 @@ class Kit:
         clause = " and ".join(f"{name} = :{name}" for name in where)
         return self.sql("select * from audit_log" + (f" where {clause}" if clause else "")
                         + " order by id", **where)
+
+    def audited(self, action: str, count: int = 1, **where) -> list:
+        """Entries of a read, which the service writes behind the request:
+        polled until `count` are there (5 s at most)."""
+        deadline = time.monotonic() + 5
+        while True:
+            rows = self.audit(action, **where)
+            if len(rows) >= count or time.monotonic() > deadline:
+                return rows
+            time.sleep(0.02)
 
     def sign_in(self, kind: str, login: str, password: str) -> dict:
         result = self.rpc.sign_in(kind, login, password, "10.0.0.9")

@@ -35,7 +35,7 @@ def test_inquiry_is_registered_updated_read_and_converted_keeping_its_id(clients
     assert event["data"] == {"client_id": inquiry["id"], "from_kind": "inquiry", "to_kind": "client"}
     remote_error(lambda: clients.rpc.convert_inquiry(inquiry["id"], staff("st_front")), "Conflict")
     clients.rpc.get_client(inquiry["id"], staff("st_clin", ip="10.1.1.1"))
-    [read] = clients.audit("client.read", client_id=inquiry["id"])
+    [read] = clients.audited("client.read", client_id=inquiry["id"])
     assert (read.actor_id, read.ip, read.outcome) == ("st_clin", "10.1.1.1", "ok")
     assert [c["id"] for c in clients.rpc.list_clients("client", "rob")] == [inquiry["id"]]
     assert [c["id"] for c in clients.rpc.list_clients("inquiry")] == ["cl_inq"]
@@ -68,8 +68,12 @@ def test_roles_are_enforced_and_refusals_audited(clients):
         ("st_clin", "denied"), ("st_bill", "denied"), ("st_gone", "denied"),
         ("st_nobody", "denied"), ("st_front", "denied")]  # a malformed actor is just refused
     clients.rpc.list_audit(staff("st_admin"))
+    clients.audited("audit.read")   # reads of the log are logged too, behind the request
     entries = clients.rpc.list_audit(staff("st_admin"), None, 3)
     assert len(entries) == 3 and entries[0]["action"] == "audit.read"
+    older = clients.rpc.list_audit(staff("st_admin"), None, 3, entries[-1]["id"])
+    assert [e["id"] for e in older] == sorted((e["id"] for e in older), reverse=True)
+    assert older[0]["id"] < entries[-1]["id"]
     newest_first = clients.rpc.list_audit(staff("st_admin"), "cl_avery")
     assert [e["actor_id"] for e in newest_first] == ["st_nobody", "st_gone", "st_bill"]
 
@@ -195,6 +199,7 @@ def test_record_access_logs_reads_of_other_services_pages(clients):
 
 def test_the_audit_log_refuses_update_and_delete_on_postgresql(clients):
     clients.rpc.get_client("cl_avery", staff("st_front"))
+    clients.audited("client.read")
     for statement in ("update audit_log set outcome = 'denied'", "delete from audit_log",
                       "truncate audit_log"):
         with pytest.raises(DBAPIError, match="append-only"):

@@ -10,8 +10,10 @@ import secrets
 from nameko.exceptions import RemoteError
 
 from servicekit import config
+from servicekit.db import iso, utcnow
 
 from portal_gateway import web
+from portal_gateway.reads import MISSING, session_key
 
 STAFF_COOKIE = "cairn_staff_session"
 PORTAL_COOKIE = "cairn_portal_session"
@@ -45,16 +47,43 @@ def set_cookie(gateway, response, name: str, value: str, max_age: int | None = N
 
 
 def load_session(gateway, request, area: str) -> dict | None:
+    """The live session of the request's cookie. The clients service decides;
+    its answer is reused for a few seconds (reads.CachedReads), never past
+    the session's own idle or absolute expiry, and dropped at once when the
+    session ends or changes anywhere."""
     token = request.cookies.get(AREAS[area])
     if not token:
         return None
-    try:
-        session = gateway.clients.get_session(token, client_ip(request))
-    except RemoteError as error:
-        if error.exc_type == "Unauthorized":
-            return None
-        raise
+    key = session_key(token)
+    session = gateway.session_cache.get(key)
+    if session is MISSING or _lapsed(session):
+        try:
+            session = gateway.clients.get_session(token, client_ip(request))
+        except RemoteError as error:
+            if error.exc_type == "Unauthorized":
+                gateway.session_cache.drop(key)
+                return None
+            raise
+        gateway.session_cache.put(key, session)
     return session if session["kind"] == area else None
+
+
+def _lapsed(session: dict) -> bool:
+    return min(session["idle_expires_at"], session["expires_at"]) <= iso(utcnow())
+
+
+def forget_session(gateway, request, area: str) -> None:
+    """This copy forgets the request's session at once (the others hear SessionEnded)."""
+    token = request.cookies.get(AREAS[area])
+    if token:
+        gateway.session_cache.drop(session_key(token))
+
+
+def remember_session(gateway, request, area: str, session: dict) -> None:
+    """A session the clients service has just described after changing it."""
+    token = request.cookies.get(AREAS[area])
+    if token:
+        gateway.session_cache.put(session_key(token), session)
 
 
 def signed_in(area: str, permission: str | None = None):

@@ -12,6 +12,7 @@ from servicekit.rpc import TimedRpcProxy
 
 from portal_gateway import web
 from portal_gateway.payments_config import StripeJsConfig
+from portal_gateway.reads import CachedReads
 from portal_gateway.pages.admin import AdminPages
 from portal_gateway.pages.auth import AuthPages
 from portal_gateway.pages.billing import BillingPages
@@ -22,7 +23,7 @@ from portal_gateway.pages.staff_clients import StaffClientPages
 from portal_gateway.pages.staff_payments import StaffPaymentPages
 
 
-class PortalGateway(AuthPages, StaffClientPages, BillingPages, StaffPaymentPages, AdminPages,
+class PortalGateway(CachedReads, AuthPages, StaffClientPages, BillingPages, StaffPaymentPages, AdminPages,
                     PortalPages, PortalBillingPages, PayPages):
     name = "portal-gateway"
     clients = TimedRpcProxy("clients")

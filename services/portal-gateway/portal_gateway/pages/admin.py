@@ -12,6 +12,7 @@ from portal_gateway.access import actor_of, signed_in
 from portal_gateway.pages.staff_clients import fields
 
 MAX_HANDBOOK_BYTES = 5 * 1024 * 1024
+AUDIT_PAGE = 100
 ROLES = [("front_desk", "Front desk"), ("biller", "Biller"), ("clinician", "Clinician"),
          ("administrator", "Administrator")]
 
@@ -22,8 +23,13 @@ class AdminPages:
     @signed_in("staff", "audit.read")
     def audit_log(self, request, session):
         client_id = request.args.get("client_id", "").strip() or None
-        entries = self.clients.list_audit(actor=actor_of(session, request), client_id=client_id, limit=200)
-        return web.page("staff/audit.html", session=session, entries=entries, client_id=client_id or "")
+        before = request.args.get("before", "").strip()
+        entries = self.clients.list_audit(actor=actor_of(session, request), client_id=client_id,
+                                          limit=AUDIT_PAGE + 1,
+                                          before_id=int(before) if before.isdigit() else None)
+        return web.page("staff/audit.html", session=session, entries=entries[:AUDIT_PAGE],
+                        client_id=client_id or "",
+                        older=entries[AUDIT_PAGE - 1]["id"] if len(entries) > AUDIT_PAGE else None)
 
     @http("GET", "/staff/settings")
     @signed_in("staff", "org.admin")
@@ -55,6 +61,7 @@ class AdminPages:
             if error.exc_type != "InvalidInput":
                 raise
             return self._settings(session, status=400, error=error.value)
+        self.reference_cache.drop("organization")   # the other copies hear OrganizationChanged
         return web.redirect(f"/staff/settings?notice={part}")
 
     @http("GET", "/staff/team")
@@ -78,9 +85,9 @@ class AdminPages:
 
     def _settings(self, session, status=200, **context):
         return web.page("staff/settings.html", status=status, session=session,
-                        organization=self.clients.get_organization(), **context)
+                        organization=self._organization(), **context)
 
     def _team(self, request, session, status=200, **context):
         return web.page("staff/team.html", status=status, session=session, roles=ROLES,
                         staff=self.clients.list_staff(actor=actor_of(session, request)),
-                        locations=self.clients.get_organization()["locations"], **context)
+                        locations=self._organization()["locations"], **context)

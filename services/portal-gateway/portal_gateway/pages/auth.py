@@ -7,7 +7,9 @@ from nameko.exceptions import RemoteError
 from portal_gateway.web import http
 
 from portal_gateway import web
-from portal_gateway.access import AREAS, anonymous_form, client_ip, set_cookie, signed_in
+from portal_gateway.access import (
+    AREAS, anonymous_form, client_ip, forget_session, set_cookie, signed_in,
+)
 
 AREA = "<any(staff, portal):area>"
 GENERIC_SIGN_IN_ERROR = ("That email and password do not match, or the account is locked for a "
@@ -121,7 +123,7 @@ class AuthPages:
     # ---- helpers ----------------------------------------------------------------
     def _auth_page(self, template, area, form_token, status=200, **context):
         return web.page(template, status=status, area=area, form_token=form_token,
-                        organization=self.clients.get_organization(), **context)
+                        organization=self._organization(), **context)
 
     def _signed_in_or_totp(self, area, form_token, result):
         if result["status"] == "totp_required":
@@ -132,6 +134,7 @@ class AuthPages:
 
     def _sign_out(self, area, request):
         self.clients.end_session(request.cookies.get(AREAS[area]))
+        forget_session(self, request, area)
         response = web.redirect(f"/{area}/login")
         response.delete_cookie(AREAS[area], path="/")
         return response
@@ -150,7 +153,7 @@ class AuthPages:
 
     def _account_page(self, area, session, status=200, **context):
         return web.page("auth/account.html", status=status, area=area, session=session,
-                        organization=self.clients.get_organization(), **context)
+                        organization=self._organization(), **context)
 
     def _account_action(self, area, request, session, action):
         token = request.cookies.get(AREAS[area])
@@ -161,15 +164,19 @@ class AuthPages:
                     raise ValueError("The two new passwords are not the same.")
                 self.clients.change_password(token, form.get("current_password", ""),
                                              form.get("password", ""), client_ip(request))
+                # every other session of the account has ended
+                self._forget_sessions({"kind": area, "subject_id": session["subject_id"]})
                 return self._account_page(area, session, notice="Your password has been changed.")
             if action == "totp-begin":
                 enrolment = self.clients.totp_begin(token)
                 return self._account_page(area, session, enrolment=enrolment)
             if action == "totp-confirm":
                 self.clients.totp_confirm(token, form.get("code", "").strip())
+                forget_session(self, request, area)
                 return self._account_page(area, session, notice="Two-step sign-in is on.")
             if action == "totp-disable":
                 self.clients.totp_disable(token, form.get("current_password", ""))
+                forget_session(self, request, area)
                 return self._account_page(area, session, notice="Two-step sign-in is off.")
         except ValueError as problem:
             return self._account_page(area, session, status=400, error=str(problem))

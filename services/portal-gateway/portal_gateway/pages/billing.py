@@ -18,14 +18,15 @@ class BillingPages:
     @http("GET", "/staff/clients/<client_id>/financial")
     @signed_in("staff", "billing.read")
     def financial_tab(self, request, session, client_id):
-        client = self.clients.get_client(client_id, actor_of(session, request))
+        # three owners, asked at once; the clients service audits the read
+        client = self.clients.get_client.call_async(client_id, actor_of(session, request),
+                                                    "financial.read")
         summary = self.invoicing.financial_summary.call_async(client_id)
-        payments = self.payments.list_payments.call_async(client_id)
-        methods = self.payments.list_saved_methods.call_async(client_id)
-        self.clients.record_access(actor_of(session, request), "financial.read", client_id)
-        return web.page("staff/financial.html", session=session, client=client,
-                        summary=summary.result(), payments=payments.result(),
-                        methods=methods.result(), notice=request.args.get("notice", ""))
+        overview = self.payments.client_billing_overview.call_async(client_id)
+        overview = overview.result()
+        return web.page("staff/financial.html", session=session, client=client.result(),
+                        summary=summary.result(), payments=overview["payments"],
+                        methods=overview["methods"], notice=request.args.get("notice", ""))
 
     @http("GET", "/staff/clients/<client_id>/invoices/new")
     @signed_in("staff", "billing.write")
@@ -35,11 +36,11 @@ class BillingPages:
     @http("POST", "/staff/clients/<client_id>/invoices")
     @signed_in("staff", "billing.write")
     def create_invoice(self, request, session, client_id):
-        client = self.clients.get_client(client_id, actor_of(session, request))
         try:
             payload = forms.invoice_payload(request.form, client_id)
             invoice = self.invoicing.create_invoice(payload, session["subject_id"])
         except (InvalidInput, RemoteError) as error:
+            client = self.clients.get_client(client_id, actor_of(session, request))
             return self._form_error(error, session, client, request.form)
         self.clients.record_access(actor_of(session, request), "invoice.create", client_id)
         return web.redirect(f"/staff/invoices/{invoice['id']}")
@@ -47,14 +48,14 @@ class BillingPages:
     @http("GET", "/staff/invoices/<invoice_id>")
     @signed_in("staff", "billing.read")
     def show_invoice(self, request, session, invoice_id):
+        overview = self.payments.invoice_billing_overview.call_async(invoice_id)
         invoice = self.invoicing.get_invoice(invoice_id)
-        payments = self.payments.list_payments.call_async(None, invoice_id)
-        links = self.payments.payment_link_status.call_async(invoice_id)
-        self.clients.record_access(actor_of(session, request), "invoice.read", invoice["client_id"])
-        return web.page("staff/invoice.html", session=session, invoice=invoice,
-                        client=self.clients.get_client(invoice["client_id"], actor_of(session, request)),
-                        location=self.clients.get_location(invoice["location_id"]),
-                        payments=payments.result(), links=links.result(),
+        client = self.clients.get_client(invoice["client_id"], actor_of(session, request),
+                                         "invoice.read")
+        overview = overview.result()
+        return web.page("staff/invoice.html", session=session, invoice=invoice, client=client,
+                        location=self._location(invoice["location_id"]),
+                        payments=overview["payments"], links=overview["links"],
                         notice=request.args.get("notice", ""))
 
     @http("GET", "/staff/invoices/<invoice_id>/edit")
@@ -69,11 +70,11 @@ class BillingPages:
     @signed_in("staff", "billing.write")
     def update_invoice(self, request, session, invoice_id):
         invoice = self.invoicing.get_invoice(invoice_id)
-        client = self.clients.get_client(invoice["client_id"], actor_of(session, request))
         try:
             payload = forms.invoice_payload(request.form, invoice["client_id"])
             self.invoicing.update_invoice(invoice_id, payload, session["subject_id"])
         except (InvalidInput, RemoteError) as error:
+            client = self.clients.get_client(invoice["client_id"], actor_of(session, request))
             return self._form_error(error, session, client, request.form, invoice)
         self.clients.record_access(actor_of(session, request), "invoice.update", invoice["client_id"])
         return web.redirect(f"/staff/invoices/{invoice_id}?notice=saved")
@@ -97,8 +98,7 @@ class BillingPages:
     def _invoice_form(self, session, client, form, invoice=None, error=None, status=200):
         return web.page("staff/invoice_form.html", status=status, session=session, client=client,
                         form=form, invoice=invoice, error=error, rows=range(1, forms.LINE_ROWS + 1),
-                        services=self.invoicing.list_services(),
-                        locations=self.clients.get_organization()["locations"],
+                        services=self._catalog(), locations=self._organization()["locations"],
                         payment_types=PAYMENT_TYPES)
 
     def _form_error(self, error, session, client, form, invoice=None):

@@ -64,7 +64,7 @@ class PayPages:
             if not known or error.exc_type in ("NotFound", "Gone"):
                 return self._pay_view(request, token, form_token)
             return self._pay_view(request, token, form_token, status=known[0], error=known[1])
-        return self._pay_link_result(payment, self.clients.get_organization())
+        return self._pay_link_result(payment, self._organization())
 
     @http("GET", "/pay/return/<payment_id>")
     def pay_return(self, request, payment_id):
@@ -77,7 +77,7 @@ class PayPages:
             known = web.expected_error(error)
             return web.page("pay/unavailable.html", status=known[0] if known else 500,
                             message=known[1] if known else "Something went wrong on our side.")
-        return self._pay_link_result(payment, self.clients.get_organization())
+        return self._pay_link_result(payment, self._organization())
 
     @http("POST", "/webhooks/stripe")
     def stripe_webhook(self, request):
@@ -103,13 +103,11 @@ class PayPages:
             if not known:
                 return web.unexpected(failure)
             return web.page("pay/unavailable.html", status=known[0], message=known[1])
-        organization = self.clients.get_organization.call_async()
-        terms = self.payments.payment_terms.call_async()
         invoice = self.invoicing.get_invoice(link["invoice_id"])
         return web.page("pay/invoice.html", status=status, token=token, link=link,
                         invoice=invoice, error=error, errors=errors or {}, csrf=form_token,
-                        organization=organization.result(), terms=terms.result(),
-                        location=self.clients.get_location(invoice["location_id"]),
+                        organization=self._organization(), terms=self._payment_terms(),
+                        location=self._location(invoice["location_id"]),
                         stripe=self.stripe_js)
 
     def _pay_link_result(self, payment, organization):

@@ -9,15 +9,16 @@ from portal_gateway.web import http
 from werkzeug.wrappers import Response
 
 from portal_gateway import web
-from portal_gateway.access import AREAS, client_ip, signed_in
+from portal_gateway.access import AREAS, client_ip, remember_session, signed_in
 
 class PortalPages:
 
     @http("GET", "/portal")
     @signed_in("portal")
     def portal_home(self, request, session):
-        return web.page("portal/home.html", session=session, organization=self.clients.get_organization(),
-                        client=self.clients.get_client(session["acting_for"]))
+        acting_for = [c for c in session["clients"] if c["id"] == session["acting_for"]]
+        return web.page("portal/home.html", session=session, organization=self._organization(),
+                        client=acting_for[0] if acting_for else None)
 
     @http("GET", "/portal/handbook")
     @signed_in("portal")
@@ -31,6 +32,7 @@ class PortalPages:
     @http("POST", "/portal/switch")
     @signed_in("portal")
     def portal_switch(self, request, session):
-        self.clients.switch_client(request.cookies.get(AREAS["portal"]),
-                                   request.form.get("client_id", ""), client_ip(request))
+        switched = self.clients.switch_client(request.cookies.get(AREAS["portal"]),
+                                              request.form.get("client_id", ""), client_ip(request))
+        remember_session(self, request, "portal", switched)
         return web.redirect("/portal")

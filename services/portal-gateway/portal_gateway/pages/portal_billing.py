@@ -26,7 +26,7 @@ class PortalBillingPages:
         payments = self.payments.list_payments.call_async(client_id)
         invoices = [i for i in summary.result()["invoices"] if i["status"] in VISIBLE_STATUSES]
         return web.page("portal/billing.html", session=session,
-                        organization=self.clients.get_organization(),
+                        organization=self._organization(),
                         outstanding=[i for i in invoices if i["balance"] > 0],
                         paid=[i for i in invoices if i["balance"] == 0],
                         payments=[p for p in payments.result() if p["status"] != "failed"
@@ -113,30 +113,28 @@ class PortalBillingPages:
     def _pay_form(self, session, form, errors=None, status=200):
         client_id = session["acting_for"]
         payable = self.invoicing.list_payable_invoices.call_async(client_id, "portal")
-        methods = self.payments.list_saved_methods.call_async(client_id)
-        terms = self.payments.payment_terms.call_async()
+        context = self.payments.payment_form_context(client_id)
         invoices = payable.result()
         chosen = set(form.get("invoices") or [i["id"] for i in invoices])
         return web.page("portal/pay.html", status=status, session=session, invoices=invoices,
-                        chosen=chosen, form=form, errors=errors or {}, methods=methods.result(),
-                        terms=terms.result(), request_key=secrets.token_urlsafe(18),
-                        organization=self.clients.get_organization(), stripe=self.stripe_js)
+                        chosen=chosen, form=form, errors=errors or {}, methods=context["methods"],
+                        terms=context["terms"], request_key=secrets.token_urlsafe(18),
+                        organization=self._organization(), stripe=self.stripe_js)
 
     def _portal_result(self, session, payment):
         if payment["status"] == "requires_action" and payment.get("next_action_url"):
             return web.redirect(payment["next_action_url"])
         status = 402 if payment["status"] == "failed" else 200
         return web.page("portal/payment_done.html", status=status, session=session,
-                        payment=payment, organization=self.clients.get_organization())
+                        payment=payment, organization=self._organization())
 
     def _methods_page(self, session, status=200, errors=None, notice=""):
         client_id = session["acting_for"]
-        methods = self.payments.list_saved_methods.call_async(client_id)
-        terms = self.payments.payment_terms.call_async()
+        context = self.payments.payment_form_context(client_id)
         return web.page("portal/methods.html", status=status, session=session,
-                        methods=methods.result(), terms=terms.result(), errors=errors or {},
+                        methods=context["methods"], terms=context["terms"], errors=errors or {},
                         notice=notice, request_key=secrets.token_urlsafe(18),
-                        organization=self.clients.get_organization(), stripe=self.stripe_js)
+                        organization=self._organization(), stripe=self.stripe_js)
 
     def _portal_after_setup(self, session, attempt):
         if attempt["status"] == "requires_action" and attempt.get("next_action_url"):

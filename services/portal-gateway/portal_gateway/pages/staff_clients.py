@@ -12,6 +12,18 @@ from portal_gateway.access import actor_of, signed_in
 KINDS = [("client", "Client"), ("inquiry", "Inquiry"), ("account", "Account (guarantor)")]
 
 
+PER_PAGE = 50
+
+
+def page_number(raw) -> int:
+    """A page number from the address or a form; anything odd is page 1."""
+    try:
+        number = int(str(raw or "1").strip())
+    except ValueError:
+        return 1
+    return number if 1 <= number <= 100_000 else 1
+
+
 def fields(form) -> dict:
     return {key: value.strip() for key, value in form.items() if key != "csrf"}
 
@@ -21,7 +33,8 @@ class StaffClientPages:
     @http("GET", "/staff")
     @signed_in("staff", "clients.read")
     def staff_home(self, request, session):
-        return self._client_list(request, session, request.args.get("kind") or None, None)
+        return self._client_list(request, session, request.args.get("kind") or None, None,
+                                 request.args.get("page"))
 
     @http("POST", "/staff")
     @signed_in("staff", "clients.read")
@@ -29,7 +42,7 @@ class StaffClientPages:
         """A search is posted, not put in the URL: a name in a URL ends up in
         browser history and server logs."""
         return self._client_list(request, session, request.form.get("kind") or None,
-                                 request.form.get("q", "").strip() or None)
+                                 request.form.get("q", "").strip() or None, request.form.get("page"))
 
     @http("GET", "/staff/clients/new")
     @signed_in("staff", "clients.write")
@@ -108,10 +121,12 @@ class StaffClientPages:
                                 client_id, form.get("email", ""), form.get("name", ""),
                                 form.get("relationship", "self"), actor))
 
-    def _client_list(self, request, session, kind, query):
-        clients = self.clients.list_clients(kind=kind, query=query, actor=actor_of(session, request))
+    def _client_list(self, request, session, kind, query, page):
+        listing = self.clients.search_clients(actor=actor_of(session, request), kind=kind,
+                                              query=query, page=page_number(page), per_page=PER_PAGE)
         return web.page("staff/clients.html", session=session, kinds=KINDS, kind=kind, q=query or "",
-                        clients=clients)
+                        clients=listing["clients"], page=listing["page"],
+                        has_next=listing["has_next"])
 
     def _change(self, request, session, client_id, notice, call):
         try:
@@ -124,11 +139,9 @@ class StaffClientPages:
         return web.redirect(f"/staff/clients/{client_id}?notice={notice}")
 
     def _profile(self, request, session, client_id, status=200, **context):
-        actor = actor_of(session, request)
-        client = self.clients.get_client(client_id, actor)
-        return web.page("staff/client.html", status=status, session=session, client=client,
-                        contacts=self.clients.list_contacts(client_id, actor, True),
-                        policies=self.clients.list_insurance(client_id, actor), **context)
+        record = self.clients.client_record(client_id, actor_of(session, request))
+        return web.page("staff/client.html", status=status, session=session, client=record["client"],
+                        contacts=record["contacts"], policies=record["insurance"], **context)
 
     def _refused(self, error, template, session, **context):
         if error.exc_type != "InvalidInput":

@@ -133,15 +133,14 @@ class StaffPaymentPages:
 
     # ---- helpers ---------------------------------------------------------------------------
     def _collect_form(self, request, session, client_id, form, errors=None, status=200):
-        client = self.clients.get_client(client_id, actor_of(session, request))
+        client = self.clients.get_client.call_async(client_id, actor_of(session, request))
         payable = self.invoicing.list_payable_invoices.call_async(client_id, "staff")
-        methods = self.payments.list_saved_methods.call_async(client_id)
-        terms = self.payments.payment_terms.call_async()
+        context = self.payments.payment_form_context(client_id)
         invoices = payable.result()
         chosen = set(form.get("invoices") or [i["id"] for i in invoices])
-        return web.page("staff/collect.html", status=status, session=session, client=client,
-                        invoices=invoices, chosen=chosen, form=form, errors=errors or {},
-                        methods=methods.result(), terms=terms.result(),
+        return web.page("staff/collect.html", status=status, session=session,
+                        client=client.result(), invoices=invoices, chosen=chosen, form=form,
+                        errors=errors or {}, methods=context["methods"], terms=context["terms"],
                         request_key=secrets.token_urlsafe(18), stripe=self.stripe_js)
 
     def _staff_payment_result(self, payment):
@@ -152,9 +151,11 @@ class StaffPaymentPages:
     def _payment_view(self, request, session, payment_id, status=200, notice="", errors=None,
                       form=None):
         payment = self.payments.get_payment(payment_id)
-        client = self.clients.get_client(payment["client_id"], actor_of(session, request))
-        numbers = {i["id"]: i["number"] for i in self.invoicing.list_invoices(payment["client_id"])}
-        self.clients.record_access(actor_of(session, request), "payment.read", payment["client_id"])
+        client = self.clients.get_client.call_async(payment["client_id"], actor_of(session, request),
+                                                    "payment.read")
+        invoices = self.invoicing.list_invoices(payment["client_id"])
+        numbers = {i["id"]: i["number"] for i in invoices}
+        client = client.result()
         return web.page("staff/payment.html", status=status, session=session, payment=payment,
                         client=client, numbers=numbers, notice=notice, errors=errors or {},
                         form=form or {}, reasons=forms.REFUND_REASONS,
@@ -163,7 +164,7 @@ class StaffPaymentPages:
     def _method_form(self, request, session, client_id, errors=None, status=200):
         client = self.clients.get_client(client_id, actor_of(session, request))
         return web.page("staff/method_new.html", status=status, session=session, client=client,
-                        errors=errors or {}, terms=self.payments.payment_terms(),
+                        errors=errors or {}, terms=self._payment_terms(),
                         request_key=secrets.token_urlsafe(18), stripe=self.stripe_js)
 
     def _staff_after_setup(self, request, session, client_id, attempt):

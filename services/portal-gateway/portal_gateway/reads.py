@@ -1,0 +1,64 @@
+"""What the gateway keeps for a few seconds so a page does not ask for it:
+the session check, and the organization (with its locations), the payment
+terms and the service catalog. Every copy drops a cached value on the event
+that changes it (broadcast to every copy); the TTL only bounds staleness
+when such an event is missed."""
+from __future__ import annotations
+
+import hashlib
+
+from servicekit.cache import MISSING, Cache
+from servicekit.events import broadcast
+
+SESSION_CACHE_SECONDS = 15
+REFERENCE_CACHE_SECONDS = 300
+
+
+def session_key(token: str) -> str:
+    """The clients service's own session id: SHA-256 of the token."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class CachedReads:
+    """Mixin of the gateway service."""
+    session_cache = Cache("SESSION_CACHE_SECONDS", SESSION_CACHE_SECONDS)
+    reference_cache = Cache("REFERENCE_CACHE_SECONDS", REFERENCE_CACHE_SECONDS)
+
+    # ---- invalidation -------------------------------------------------------------
+    @broadcast("clients", "SessionEnded")
+    def forget_ended_session(self, data):
+        self._forget_sessions(data)
+
+    @broadcast("clients", "SessionChanged")
+    def forget_changed_session(self, data):
+        self._forget_sessions(data)
+
+    @broadcast("clients", "OrganizationChanged")
+    def forget_organization(self, data):
+        self.reference_cache.drop("organization")
+
+    def _forget_sessions(self, data):
+        if data.get("session_id"):
+            self.session_cache.drop(data["session_id"])
+        else:
+            self.session_cache.drop_where(lambda s: (s["kind"], s["subject_id"]) ==
+                                          (data["kind"], data["subject_id"]))
+
+    # ---- reads --------------------------------------------------------------------
+    def _organization(self) -> dict:
+        return self.reference_cache.get_or_load("organization", self.clients.get_organization)
+
+    def _location(self, location_id: str) -> dict:
+        for location in self._organization()["locations"]:
+            if location["id"] == location_id:
+                return location
+        return self.clients.get_location(location_id)   # added a moment ago elsewhere
+
+    def _payment_terms(self) -> dict:
+        return self.reference_cache.get_or_load("payment_terms", self.payments.payment_terms)
+
+    def _catalog(self) -> list:
+        return self.reference_cache.get_or_load("catalog", self.invoicing.list_services)
+
+
+__all__ = ["CachedReads", "MISSING", "session_key"]
