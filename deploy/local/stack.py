@@ -141,6 +141,14 @@ class Stack:
         self._spawn(name, [sys.executable, "-m", "servicekit.run", SERVICES[name]],
                     self.process_env())
 
+    def start_copy(self, name: str, copy: str, web_port: int | None = None) -> None:
+        """Another running copy of a service (`copy` names it, e.g.
+        "portal-gateway-2"); a gateway copy listens on its own `web_port`."""
+        env = self.process_env()
+        if web_port is not None:
+            env["CAIRN_WEB_ADDRESS"] = f"127.0.0.1:{web_port}"
+        self._spawn(copy, [sys.executable, "-m", "servicekit.run", SERVICES[name]], env)
+
     def _spawn(self, name: str, command: list[str], env: dict) -> None:
         output = None
         if self.log_dir is not None:

@@ -15,16 +15,21 @@ DEFAULT_TIMEOUT_SECONDS = 10.0
 
 
 class TimedRpcProxy(RpcProxy):
+    """The deadline is `timeout` if given, else the setting `timeout_setting`
+    (RPC_TIMEOUT_SECONDS unless named), else `default` seconds."""
 
-    def __init__(self, target_service: str, timeout: float | None = None, **options):
+    def __init__(self, target_service: str, timeout: float | None = None,
+                 timeout_setting: str | None = None, default: float = DEFAULT_TIMEOUT_SECONDS,
+                 **options):
         super().__init__(target_service, **options)
-        self.timeout = timeout
+        self.timeout, self.timeout_setting, self.default = timeout, timeout_setting, default
 
     def setup(self):
         super().setup()
         if self.timeout is None:
-            self.timeout = float(config.setting(self.container.config, "RPC_TIMEOUT_SECONDS",
-                                                DEFAULT_TIMEOUT_SECONDS))
+            self.timeout = float(config.setting(self.container.config,
+                                                self.timeout_setting or "RPC_TIMEOUT_SECONDS",
+                                                self.default))
         self.options.setdefault("expiration", self.timeout)   # seconds, for kombu
 
     def get_dependency(self, worker_ctx):

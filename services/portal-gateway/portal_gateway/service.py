@@ -26,9 +26,14 @@ from portal_gateway.pages.staff_payments import StaffPaymentPages
 class PortalGateway(CachedReads, AuthPages, StaffClientPages, BillingPages, StaffPaymentPages, AdminPages,
                     PortalPages, PortalBillingPages, PayPages):
     name = "portal-gateway"
+    # A page gives up on a read after 10 s: a person will not wait longer. A
+    # payment may wait on Stripe (20 s per try in the payments service), so
+    # the payer gets its real outcome rather than "try again" while it is
+    # still running.
     clients = TimedRpcProxy("clients")
     invoicing = TimedRpcProxy("invoicing")
-    payments = TimedRpcProxy("payments")
+    payments = TimedRpcProxy("payments", timeout_setting="PAYMENTS_RPC_TIMEOUT_SECONDS",
+                             default=30)
     settings = Config()
     stripe_js = StripeJsConfig()
 
