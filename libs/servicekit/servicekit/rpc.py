@@ -58,7 +58,17 @@ class TimedMethodProxy(MethodProxy):
         return self.call_async(*args, **kwargs).result()
 
     def call_async(self, *args, **kwargs):
+        count_call(self.worker_ctx)
         return TimedReply(self._call(*args, **kwargs), self)
+
+
+def count_call(worker_ctx) -> None:
+    worker_ctx.rpc_calls = getattr(worker_ctx, "rpc_calls", 0) + 1
+
+
+def calls_made(worker_ctx) -> int:
+    """How many RPCs this worker has made (what a page cost)."""
+    return getattr(worker_ctx, "rpc_calls", 0)
 
 
 class TimedReply:

@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 from servicekit import config
 from servicekit.errors import HTTP_STATUS, ServiceUnavailable
 from servicekit.money import format_money
+from servicekit.rpc import calls_made
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +94,19 @@ def unexpected(error: Exception) -> Response:
 
 class PageHandler(HttpRequestHandler):
     """nameko's @http, but an error that escapes a page becomes a plain page:
-    never an exception's type or text (which can carry internal ids)."""
+    never an exception's type or text (which can carry internal ids). With
+    CAIRN_EXPOSE_RPC_COUNT=1 (tests, benchmarks) a response tells how many
+    RPCs made it, in a `Server-Timing` header."""
+
+    def setup(self):
+        super().setup()
+        self.expose_rpc_count = str(config.setting(self.container.config, "EXPOSE_RPC_COUNT",
+                                                   "0")) == "1"
+
+    def handle_result(self, event, worker_ctx, result, exc_info):
+        if self.expose_rpc_count and exc_info is None and isinstance(result, Response):
+            result.headers["Server-Timing"] = f'rpc;desc="{calls_made(worker_ctx)}"'
+        return super().handle_result(event, worker_ctx, result, exc_info)
 
     def response_from_exception(self, exc):
         if isinstance(exc, ServiceUnavailable) or (

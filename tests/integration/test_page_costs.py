@@ -1,0 +1,105 @@
+"""What a page costs is mostly how many RPCs it makes (about 3 ms of CPU
+each): every page keeps to its budget once the session check and the
+organization are cached, and a page that only reads writes nothing."""
+import re
+import time
+
+import pytest
+
+from tests.fixtures.stack import Browser
+from tests.support.processes import wait_until
+
+FORM = {"location_id": "loc_main", "payment_type": "private_pay", "line1_service": "90834",
+        "line1_units": "1"}
+JORDAN = ("jordan@demo.cairn.test", "demo-portal-2026")
+ADMIN = ("admin@demo.cairn.test", "demo-staff-2026!")
+# pages that need three owners' data (clients, invoicing, payments) ask them
+# at once; every other page makes at most two calls
+THREE_OWNERS = 3
+
+
+def rpc_count(response) -> int:
+    assert response.status_code == 200, (response.url, response.status_code)
+    return int(re.search(r'rpc;desc="(\d+)"', response.headers["Server-Timing"]).group(1))
+
+
+@pytest.fixture(scope="module")
+def billed(cairn):
+    """An invoice for Jordan, sent by email and to the portal, partly paid in cash."""
+    staff = cairn.staff()
+    csrf = staff.csrf("/staff/clients/cl_demo_jordan/invoices/new")
+    created = staff.post("/staff/clients/cl_demo_jordan/invoices", data={**FORM, "csrf": csrf})
+    invoice_id = created.url.rsplit("/", 1)[1]
+    for channel in ("email", "portal"):
+        staff.post(f"/staff/invoices/{invoice_id}/send", data={"channel": channel, "csrf": csrf})
+    paid = staff.post("/staff/clients/cl_demo_jordan/collect", data={
+        "csrf": csrf, "invoice": invoice_id, f"amount_{invoice_id}": "10.00", "method": "cash",
+        "request_key": "page-costs-cash-1"})
+    payment_id = re.search(r"/staff/payments/(\w+)", paid.url).group(1)
+    email = wait_until(lambda: [m for m in cairn.mail.messages() if "jordan@" in str(m["To"])],
+                       timeout=20, what="the invoice email")[-1]
+    link = re.search(r"/pay/[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+", email.get_body(("plain",)).get_content())
+    return {"invoice": invoice_id, "payment": payment_id, "pay_link": link.group(0), "staff": staff}
+
+
+def cost(browser, path) -> int:
+    browser.get(path)                       # the first visit fills this copy's caches
+    return rpc_count(browser.get(path))
+
+
+def test_staff_pages_keep_to_their_rpc_budget(cairn, billed):
+    staff = billed["staff"]
+    assert cost(staff, "/staff") == 1
+    assert cost(staff, "/staff/clients/cl_demo_jordan") == 1
+    assert cost(staff, "/staff/clients/cl_demo_jordan/financial") == THREE_OWNERS
+    assert cost(staff, "/staff/clients/cl_demo_jordan/collect") == THREE_OWNERS
+    assert cost(staff, f"/staff/invoices/{billed['invoice']}") == THREE_OWNERS
+    assert cost(staff, f"/staff/payments/{billed['payment']}") == THREE_OWNERS
+    assert cost(staff, "/staff/clients/cl_demo_jordan/invoices/new") == 1
+    assert cost(staff, "/staff/account") == 0
+    admin = cairn.staff(*ADMIN)
+    assert cost(admin, "/staff/settings") == 0
+    assert cost(admin, "/staff/audit") == 1
+
+
+def test_portal_and_pay_pages_keep_to_their_rpc_budget(cairn, billed):
+    patient = cairn.sign_in("portal", *JORDAN)
+    assert cost(patient, "/portal") == 0
+    assert cost(patient, "/portal/billing") == 2
+    assert cost(patient, "/portal/billing/pay") == 2
+    assert cost(patient, "/portal/billing/methods") == 1
+    payer = Browser(cairn.url)
+    assert cost(payer, billed["pay_link"]) == 2
+
+
+WRITES = ("select coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) as n from pg_stat_user_tables "
+          "where relname not in ('audit_log', 'auth_sessions')")
+
+
+def quiet_totals(cairn) -> dict:
+    """Rows written so far per database (audit and session rows aside), once
+    nothing is still arriving: PostgreSQL publishes a backend's counts up to
+    a second after its commit, so two readings that far apart must agree."""
+    def read():
+        return {service: cairn.sql(service, WRITES)[0].n
+                for service in ("clients", "invoicing", "payments")}
+    readings = [read()]
+
+    def steady():
+        time.sleep(1.1)  # the statistics' own publishing interval
+        readings.append(read())
+        return readings[-1] if readings[-1] == readings[-2] else None
+    return wait_until(steady, timeout=20, what="the databases to be quiet")
+
+
+def test_a_signed_in_page_that_only_reads_writes_nothing(cairn, billed):
+    staff = billed["staff"]
+    audited = lambda: cairn.sql("clients", "select count(*) as n from audit_log "  # noqa: E731
+                                "where action = 'financial.read'")[0].n
+    staff.get("/staff/clients/cl_demo_jordan/financial")
+    before, entries = quiet_totals(cairn), audited()
+    for _ in range(5):
+        staff.get("/staff/clients/cl_demo_jordan/financial")
+    # every read is in the audit log, written in batches behind the requests
+    wait_until(lambda: audited() == entries + 5, timeout=5, what="the five audit entries")
+    assert quiet_totals(cairn) == before
