@@ -123,9 +123,11 @@ def test_invoice_email_one_time_payment_and_receipt(cairn):
                                                   "where sent_at is not null")}
     assert {"InvoiceSaved", "InvoiceSent", "InvoicePaid"} <= events
 
-    deliveries = requests.get(f"{cairn.stack.sandbox_url}/_sandbox/deliveries", timeout=10).json()
-    succeeded = [d for d in deliveries["deliveries"] if d["type"] == "payment_intent.succeeded"]
-    assert succeeded and succeeded[-1]["status_code"] == 200, "signed webhook not accepted"
+    def webhook_delivered():   # the sandbox sends it on its own time, after the reply
+        deliveries = requests.get(f"{cairn.stack.sandbox_url}/_sandbox/deliveries", timeout=10).json()
+        return [d for d in deliveries["deliveries"] if d["type"] == "payment_intent.succeeded"]
+    succeeded = wait_until(webhook_delivered, timeout=20, what="the payment_intent.succeeded webhook")
+    assert succeeded[-1]["status_code"] == 200, "signed webhook not accepted"
     processed = cairn.sql("payments", "select id from stripe_events where type = "
                           "'payment_intent.succeeded' and processed_at is not null")
     assert processed
