@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 SERVICES := clients.service:ClientsService invoicing.service:InvoicingService \
 	payments.service:PaymentsService notifications.service:NotificationsService
 
-.PHONY: run test test-browser test-slow bench install services-up dlq dlq-replay migrate rabbitmq-definitions reconcile clean
+.PHONY: run test test-browser test-slow bench load install services-up dlq dlq-replay migrate rabbitmq-definitions reconcile clean
 
 install: $(STAMP)
 
@@ -54,6 +54,11 @@ test-slow: install services-up
 
 bench: install services-up
 	$(PY) bench/run.py $(BENCH_ARGS)
+
+# Page load with Locust (its own gevent process) against the whole stack, next
+# to bare nameko floors of the same run; report in bench/reports/load-<date>.md.
+load: install services-up
+	$(PY) bench/load/run.py $(LOAD_ARGS)
 
 dlq: install
 	@$(PY) -m servicekit.deadletters $(SERVICES) --action list
