@@ -140,9 +140,11 @@ event("InvoiceSaved", 1, "invoicing",
       consumed=False)  # documents (PDFs) will consume it
 event("InvoiceSent", 1, "invoicing",
       {"invoice_id": text(), "invoice_number": text(), "client_id": text(),
-       "channel": _CHANNEL, "balance": money(), "sent_by": text()},
+       "channel": _CHANNEL, "balance": money(), "sent_by": text(),
+       # optional (added for notifications, which then needs no get_invoice): ISO date, null when none
+       "due_on": text(required=False)},
       {"invoice_id": "inv_1", "invoice_number": "INV-000001", "client_id": "cl_1",
-       "channel": "email", "balance": _USD, "sent_by": "st_1"})
+       "channel": "email", "balance": _USD, "sent_by": "st_1", "due_on": "2026-12-31"})
 event("InvoicePaid", 1, "invoicing",
       {"invoice_id": text(), "invoice_number": text(), "client_id": text(),
        "total": money(), "paid_at": timestamp()},
@@ -156,8 +158,10 @@ event("InvoiceVoided", 1, "invoicing",
 _METHODS = ("card", "us_bank_account", "check", "cash", "terminal")
 _INITIATORS = ("patient", "staff", "autopay")
 # Which invoices a payment pays, and how much of it goes to each.
-_ALLOCATIONS = list_of({"invoice_id": text(), "amount": money()}, min_items=1)
-_ALLOCATIONS_EXAMPLE = [{"invoice_id": "inv_1", "amount": _USD}]
+_ALLOCATIONS = list_of({"invoice_id": text(), "amount": money(),
+                        # optional (added so receipts need no get_invoice per invoice)
+                        "invoice_number": text(required=False)}, min_items=1)
+_ALLOCATIONS_EXAMPLE = [{"invoice_id": "inv_1", "amount": _USD, "invoice_number": "INV-000001"}]
 _PAYMENT_V1 = {"payment_id": text(), "invoice_id": text(), "client_id": text(),
                "amount": money()}
 _PAYMENT_V1_EXAMPLE = {"payment_id": "pay_1", "invoice_id": "inv_1", "client_id": "cl_1",

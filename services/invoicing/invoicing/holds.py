@@ -82,7 +82,9 @@ def _answer(holds, invoices: dict) -> dict:
     currency = next(iter(invoices.values())).currency if invoices else "usd"
     return {"currency": currency,
             "allocations": [{"invoice_id": hold.invoice_id, "amount": hold.amount,
-                             "due": invoices[hold.invoice_id].balance} for hold in holds]}
+                             "due": invoices[hold.invoice_id].balance,
+                             "invoice_number": invoices[hold.invoice_id].number}
+                            for hold in holds]}
 
 
 def release(session: Session, payment_id: str, invoice_ids: list[str]) -> None:

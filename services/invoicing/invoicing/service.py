@@ -1,18 +1,19 @@
 """Invoicing service: the service catalog and invoices."""
 from __future__ import annotations
 
-from nameko.exceptions import RemoteError
 from nameko.rpc import rpc
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
+from servicekit.cache import Cache
 from servicekit.db import Database
 from servicekit.errors import EXPECTED, InvalidInput
-from servicekit.events import handles
+from servicekit.events import broadcast, handles
 from servicekit.inbox import handle_once
 from servicekit.outbox import OutboxRelay
 from servicekit.rpc import TimedRpcProxy
 
-from invoicing import handlers, holds, schemas, usecases
+from invoicing import handlers, holds, references, schemas, usecases
 from invoicing.domain import PAYABLE
 from invoicing.models import CreditEntry, Invoice, ServiceItem
 
@@ -22,6 +23,8 @@ class InvoicingService:
     db = Database()
     relay = OutboxRelay()
     clients = TimedRpcProxy("clients")
+    organizations = Cache("ORGANIZATION_CACHE_SECONDS", 300)
+    known_clients = Cache("KNOWN_CLIENTS_CACHE_SECONDS", 86400, max_entries=100_000)
 
     @rpc(expected_exceptions=EXPECTED)
     def list_services(self):
@@ -109,6 +112,11 @@ class InvoicingService:
         self.db.commit()
         return {"released": str(payment_id)}
 
+    @broadcast("clients", "OrganizationChanged")
+    def on_organization_changed(self, data):
+        """A location (or the organization) changed: read it again next time."""
+        self.organizations.drop(references.ORGANIZATION)
+
     @handles("payments", "PaymentCaptured", version=2)
     def on_payment_captured(self, envelope):
         handle_once(self.db, envelope, "invoicing.on_payment_captured",
@@ -140,15 +148,11 @@ class InvoicingService:
 
     def _invoices_of(self, client_id: str) -> list[dict]:
         invoices = self.db.scalars(select(Invoice).where(Invoice.client_id == client_id)
+                                   .options(selectinload(Invoice.lines))
                                    .order_by(Invoice.created_at.desc())).all()
         held = holds.held_amounts(self.db, [invoice.id for invoice in invoices])
         return [schemas.invoice_out(invoice, held=held.get(invoice.id)) for invoice in invoices]
 
     def _check_references(self, data):
-        try:
-            self.clients.get_client(data["client_id"])
-            self.clients.get_location(data["location_id"])
-        except RemoteError as error:
-            if error.exc_type == "NotFound":
-                raise InvalidInput(error.value) from None
-            raise
+        references.check(self.clients, self.organizations, self.known_clients,
+                         data["client_id"], data["location_id"])

@@ -117,7 +117,8 @@ def send_invoice(session: Session, invoice_id: str, channel: str, actor: str) ->
     note(session, invoice, "Sent by email" if channel == "email" else "Posted to the portal", actor)
     record_event(session, SOURCE, "InvoiceSent", {
         **schemas.summary_out(invoice), "channel": channel,
-        "balance": schemas.money(invoice.balance, invoice.currency), "sent_by": actor})
+        "balance": schemas.money(invoice.balance, invoice.currency), "sent_by": actor,
+        "due_on": invoice.due_on.isoformat() if invoice.due_on else None})
     return invoice
 
 

@@ -18,6 +18,7 @@ def invoicing(container_factory, rabbit_config, database_url):
                                 "('90834', 'Psychotherapy, 45 minutes', 15000, true), "
                                 "('90853', 'Group psychotherapy', 6000, true)"))
     config = {**rabbit_config, "DATABASE_URL": url, "EVENT_RETRY_DELAYS_MS": [50]}
+    FakeClients.reset()
     for service in (FakeClients, InvoicingService):
         container_factory(service, config).start()
     with ServiceRpcProxy("invoicing", config) as proxy:

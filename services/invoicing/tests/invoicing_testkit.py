@@ -3,6 +3,7 @@ and builders for the payment events invoicing handles."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 from nameko.rpc import rpc
 from sqlalchemy import text
@@ -16,19 +17,28 @@ PAYLOAD = {"client_id": "cl_1", "location_id": "loc_1", "payment_type": "private
 
 
 class FakeClients:
+    """Clients cl_1 and cl_2; the organization's locations (add to
+    `locations` as an administrator would); `calls` counts what was asked."""
     name = "clients"
+    locations: list = []
+    calls: Counter = Counter()
+
+    @classmethod
+    def reset(cls):
+        cls.locations, cls.calls = ["loc_1"], Counter()
 
     @rpc(expected_exceptions=(NotFound,))
     def get_client(self, client_id):
+        FakeClients.calls["get_client"] += 1
         if client_id not in ("cl_1", "cl_2"):
             raise NotFound(f"client {client_id} not found")
         return {"id": client_id}
 
     @rpc(expected_exceptions=(NotFound,))
-    def get_location(self, location_id):
-        if location_id != "loc_1":
-            raise NotFound(f"location {location_id} not found")
-        return {"id": "loc_1"}
+    def get_organization(self):
+        FakeClients.calls["get_organization"] += 1
+        return {"name": "Cedar Ridge Recovery",
+                "locations": [{"id": location, "name": location} for location in self.locations]}
 
 
 def outbox(engine, event_type):

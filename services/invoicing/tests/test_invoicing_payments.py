@@ -33,7 +33,8 @@ def test_a_hold_takes_what_is_due_and_stops_a_second_payment_void_and_edit(invoi
     held = proxy.hold_for_payment("pay_1", "cl_1", [{"invoice_id": invoice["id"], "amount": None}],
                                   "pay_link")
     assert held == {"currency": "usd",
-                    "allocations": [{"invoice_id": invoice["id"], "amount": TOTAL, "due": TOTAL}]}
+                    "allocations": [{"invoice_id": invoice["id"], "amount": TOTAL, "due": TOTAL,
+                                     "invoice_number": invoice["number"]}]}
     assert proxy.hold_for_payment("pay_1", "cl_1", [{"invoice_id": invoice["id"], "amount": None}],
                                   "pay_link") == held                       # asking again: same answer
     view = proxy.get_invoice(invoice["id"])

@@ -2,7 +2,13 @@
 build its context and render it. Nothing is written here. A fact that makes
 the message impossible (no address, unknown person, an invoice of somebody
 else) raises `Undeliverable`; anything else (a service down) propagates and
-the event is retried. `c` is a `handlers.Collaborators`."""
+the event is retried. `c` is a `handlers.Collaborators`.
+
+Asked only when the event does not say it already: the organization is kept
+in `c.organizations` (until `OrganizationChanged` or its TTL); an invoice's
+number, balance and due date come with `InvoiceSent`, the paid invoices'
+numbers with the payment events (events recorded before those fields existed
+still get them from invoicing)."""
 from __future__ import annotations
 
 from nameko.exceptions import RemoteError
@@ -12,6 +18,7 @@ from notifications.domain import Undeliverable
 from notifications.mailer import OutgoingEmail
 from notifications.render import render_message
 
+ORGANIZATION = "organization"
 # what a collaborator's expected error means for the message it was asked for
 _REFUSALS = ("NotFound", "Gone", "Conflict", "Forbidden", "InvalidInput")
 
@@ -19,8 +26,8 @@ _REFUSALS = ("NotFound", "Gone", "Conflict", "Forbidden", "InvalidInput")
 def invoice_email(c, envelope: dict) -> OutgoingEmail:
     data = envelope["data"]
     contact = client_contact(c, data["client_id"])
-    invoice = client_invoice(c, data)
-    org = c.clients.get_organization()
+    invoice = sent_invoice(c, data)
+    org = organization(c)
     link = c.payments.issue_payment_link(invoice_id=data["invoice_id"],
                                          client_id=data["client_id"], request_key=envelope["id"])
     context = contexts.invoice_email_context(contact, org, invoice, link, c.settings.public_url)
@@ -29,14 +36,14 @@ def invoice_email(c, envelope: dict) -> OutgoingEmail:
 
 def portal_notice(c, envelope: dict) -> OutgoingEmail:
     contact = client_contact(c, envelope["data"]["client_id"])
-    org = c.clients.get_organization()
+    org = organization(c)
     context = contexts.portal_notice_context(contact, org, c.settings.public_url)
     return email(domain.PORTAL_NOTICE, contact, org, context)
 
 
 def receipt(c, envelope: dict) -> OutgoingEmail:
     data = envelope["data"]
-    contact, org = client_contact(c, data["client_id"]), c.clients.get_organization()
+    contact, org = client_contact(c, data["client_id"]), organization(c)
     context = contexts.receipt_context(contact, org, paid_invoices(c, data), data,
                                        c.settings.public_url, c.settings.timezone)
     return email(domain.RECEIPT, contact, org, context)
@@ -44,7 +51,7 @@ def receipt(c, envelope: dict) -> OutgoingEmail:
 
 def payment_pending(c, envelope: dict) -> OutgoingEmail:
     data = envelope["data"]
-    contact, org = client_contact(c, data["client_id"]), c.clients.get_organization()
+    contact, org = client_contact(c, data["client_id"]), organization(c)
     context = contexts.payment_pending_context(contact, org, paid_invoices(c, data), data,
                                                c.settings.public_url, c.settings.timezone)
     return email(domain.PAYMENT_PENDING, contact, org, context)
@@ -52,7 +59,7 @@ def payment_pending(c, envelope: dict) -> OutgoingEmail:
 
 def payment_failed(c, envelope: dict) -> OutgoingEmail:
     data = envelope["data"]
-    contact, org = client_contact(c, data["client_id"]), c.clients.get_organization()
+    contact, org = client_contact(c, data["client_id"]), organization(c)
     context = contexts.payment_failed_context(contact, org, paid_invoices(c, data), data,
                                               c.settings.public_url)
     return email(domain.PAYMENT_FAILED, contact, org, context)
@@ -60,7 +67,7 @@ def payment_failed(c, envelope: dict) -> OutgoingEmail:
 
 def payment_returned(c, envelope: dict) -> OutgoingEmail:
     data = envelope["data"]
-    contact, org = client_contact(c, data["client_id"]), c.clients.get_organization()
+    contact, org = client_contact(c, data["client_id"]), organization(c)
     context = contexts.payment_returned_context(contact, org, paid_invoices(c, data), data,
                                                 c.settings.public_url)
     return email(domain.PAYMENT_RETURNED, contact, org, context)
@@ -68,7 +75,7 @@ def payment_returned(c, envelope: dict) -> OutgoingEmail:
 
 def refund_issued(c, envelope: dict) -> OutgoingEmail:
     data = envelope["data"]
-    contact, org = client_contact(c, data["client_id"]), c.clients.get_organization()
+    contact, org = client_contact(c, data["client_id"]), organization(c)
     context = contexts.refund_context(contact, org, data, c.settings.public_url)
     return email(domain.REFUND_ISSUED, contact, org, context)
 
@@ -77,7 +84,7 @@ def welcome(c, envelope: dict) -> OutgoingEmail:
     data = envelope["data"]
     account = with_email(fetch(c.clients.get_account_contact, data["account_id"],
                                missing="portal account not found"))
-    org = c.clients.get_organization()
+    org = organization(c)
     link = password_link(c, envelope, "portal", data["account_id"], "welcome")
     context = contexts.welcome_context(account, org, data["invited_by_name"], link,
                                        envelope["occurred_at"], c.settings.public_url,
@@ -89,7 +96,7 @@ def portal_password_reset(c, envelope: dict) -> OutgoingEmail:
     account_id = envelope["data"]["account_id"]
     account = with_email(fetch(c.clients.get_account_contact, account_id,
                                missing="portal account not found"))
-    org = c.clients.get_organization()
+    org = organization(c)
     link = password_link(c, envelope, "portal", account_id, "reset")
     context = contexts.password_reset_context(account, org, link, envelope["occurred_at"],
                                               c.settings.public_url, c.settings.timezone)
@@ -100,7 +107,7 @@ def staff_password_reset(c, envelope: dict) -> OutgoingEmail:
     staff_id = envelope["data"]["staff_id"]
     staff = with_email(fetch(c.clients.get_staff_contact, staff_id,
                              missing="staff member not found"))
-    org = c.clients.get_organization()
+    org = organization(c)
     welcome = envelope["data"].get("purpose") == "welcome"
     link = password_link(c, envelope, "staff", staff_id, "welcome" if welcome else "reset")
     context = contexts.password_reset_context(staff, org, link, envelope["occurred_at"],
@@ -130,6 +137,10 @@ def password_link(c, envelope: dict, kind: str, subject_id: str, purpose: str) -
         raise
 
 
+def organization(c) -> dict:
+    return c.organizations.get_or_load(ORGANIZATION, c.clients.get_organization)
+
+
 def client_contact(c, client_id: str) -> dict:
     return with_email(fetch(c.clients.get_contact, client_id, missing="client not found"))
 
@@ -147,11 +158,26 @@ def client_invoice(c, data: dict) -> dict:
     return invoice
 
 
+def sent_invoice(c, data: dict) -> dict:
+    """What the invoice email shows, as InvoiceSent says it (invoicing wrote
+    it with the invoice's own client); an older event without `due_on` (the
+    key, even null) is looked up."""
+    if "due_on" not in data:
+        return client_invoice(c, data)
+    return {"number": data["invoice_number"], "balance": data["balance"]["amount"],
+            "currency": data["balance"]["currency"], "due_on": data["due_on"]}
+
+
 def paid_invoices(c, data: dict) -> list[dict]:
-    """The invoices a payment pays, each checked to be this client's."""
+    """The invoices a payment pays. Their numbers come with the event
+    (invoicing checked each is this client's before the payment was taken);
+    an older event without them is looked up, each checked to be this client's."""
+    allocations = data["allocations"]
+    if all(allocation.get("invoice_number") for allocation in allocations):
+        return [{"number": allocation["invoice_number"]} for allocation in allocations]
     return [client_invoice(c, {"invoice_id": allocation["invoice_id"],
                                "client_id": data["client_id"]})
-            for allocation in data["allocations"]]
+            for allocation in allocations]
 
 
 def fetch(method, *args, missing: str):

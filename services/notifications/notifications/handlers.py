@@ -18,12 +18,13 @@ reminders off, and a decline the payer already saw, are recorded `skipped`."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import eventlet
 from sqlalchemy.orm import Session
 
+from servicekit.cache import TtlCache
 from servicekit.inbox import handle_once
 
 from notifications import compose, domain, store
@@ -48,6 +49,8 @@ class Collaborators:
     payments: Any      # issue_payment_link
     postman: Any       # send(OutgoingEmail, key) -> provider message id
     settings: NotificationSettings
+    # what this process keeps of the organization (none unless given)
+    organizations: TtlCache = field(default_factory=lambda: TtlCache(0, max_entries=0))
 
 
 def invoice_sent(c: Collaborators, envelope: dict, handler: str) -> None:

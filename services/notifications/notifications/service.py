@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from nameko.rpc import rpc
 
+from servicekit.cache import Cache
 from servicekit.db import Database
 from servicekit.errors import EXPECTED, NotFound
-from servicekit.events import handles
+from servicekit.events import broadcast, handles
 from servicekit.outbox import OutboxRelay
 from servicekit.rpc import TimedRpcProxy
 
-from notifications import handlers, schemas, store
+from notifications import compose, handlers, schemas, store
 from notifications.mailer import Mailer
 from notifications.settings import Settings
 
@@ -27,6 +28,7 @@ class NotificationsService:
     clients = TimedRpcProxy("clients")
     invoicing = TimedRpcProxy("invoicing")
     payments = TimedRpcProxy("payments")
+    organizations = Cache("ORGANIZATION_CACHE_SECONDS", 300)
 
     @handles("invoicing", "InvoiceSent")
     def on_invoice_sent(self, envelope):
@@ -64,6 +66,12 @@ class NotificationsService:
     def on_staff_password_reset_requested(self, envelope):
         handlers.staff_password_reset(self._collaborators(), envelope,
                                       f"{SOURCE}.on_staff_password_reset_requested")
+
+    @broadcast("clients", "OrganizationChanged")
+    def on_organization_changed(self, data):
+        """New clinic details (name, logo, contact, welcome text, handbook):
+        the next email reads them again."""
+        self.organizations.drop(compose.ORGANIZATION)
 
     @rpc(expected_exceptions=EXPECTED)
     def list_deliveries(self, limit=50):
@@ -103,4 +111,4 @@ class NotificationsService:
     def _collaborators(self) -> handlers.Collaborators:
         return handlers.Collaborators(db=self.db, clients=self.clients, invoicing=self.invoicing,
                                       payments=self.payments, postman=self.mailer,
-                                      settings=self.settings)
+                                      settings=self.settings, organizations=self.organizations)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+from collections import Counter
 from datetime import datetime, timedelta, timezone
 
 import contracts
@@ -65,6 +66,7 @@ class World:
         self.links: dict[str, dict] = {}
         self.password_links: dict[str, dict] = {}
         self.password_link_calls: list[dict] = []
+        self.asked: Counter = Counter()    # what the plain-object fakes were asked
 
     def contact(self, client_id):
         if client_id not in self.contacts:
@@ -131,6 +133,7 @@ class Clients:
         return _remote(lambda: self.world.staff_member(staff_id))
 
     def get_organization(self):
+        self.world.asked["get_organization"] += 1
         return copy.deepcopy(self.world.organization)
 
     def issue_password_link(self, kind, subject_id, purpose, request_key):
@@ -142,6 +145,7 @@ class Invoicing:
         self.world = world
 
     def get_invoice(self, invoice_id):
+        self.world.asked["get_invoice"] += 1
         return _remote(lambda: self.world.invoice(invoice_id))
 
 
@@ -199,12 +203,14 @@ class PaymentsStandIn:
         return CURRENT["world"].payment_link(invoice_id, client_id, request_key)
 
 
-def invoice_sent(invoice_id="inv_1", client_id="cl_1", channel="email") -> dict:
+def invoice_sent(invoice_id="inv_1", client_id="cl_1", channel="email", **due_on) -> dict:
+    """As invoicing sends it now with `due_on=...` (a date or None); without,
+    as events recorded before that field existed."""
     invoice = INVOICES[invoice_id]
     return contracts.make_envelope("invoicing", "InvoiceSent", {
         "invoice_id": invoice_id, "invoice_number": invoice["number"], "client_id": client_id,
         "channel": channel, "balance": {"amount": invoice["balance"], "currency": "usd"},
-        "sent_by": "st_1"}, 1)
+        "sent_by": "st_1", **due_on}, 1)
 
 
 def _usd(cents: int) -> dict:
@@ -212,10 +218,14 @@ def _usd(cents: int) -> dict:
 
 
 def payment_captured(invoice_id="inv_1", client_id="cl_1", invoice_ids=None, unapplied=0,
-                     **extra) -> dict:
+                     numbered=False, **extra) -> dict:
+    """`numbered`: the allocations name their invoices' numbers, as payments
+    sends them now."""
     invoice_ids = invoice_ids or [invoice_id]
+    numbers = {i: INVOICES[i]["number"] for i in invoice_ids} if numbered else {}
     data = {"payment_id": "pay_1", "client_id": client_id, "amount": _usd(4550 + unapplied),
-            "allocations": [{"invoice_id": i, "amount": _usd(4550 // len(invoice_ids))}
+            "allocations": [{"invoice_id": i, "amount": _usd(4550 // len(invoice_ids)),
+                             **({"invoice_number": numbers[i]} if numbered else {})}
                             for i in invoice_ids],
             "method": "card", "initiated_by": "patient", "card_brand": "visa",
             "card_last4": "4242", "unapplied": _usd(unapplied),

@@ -10,6 +10,7 @@ import pytest
 from nameko.testing.services import worker_factory
 from sqlalchemy import select
 
+from servicekit.cache import TtlCache
 from servicekit.config import ConfigError
 
 from notifications.mailer import (OutgoingEmail, PermanentMailError, TransientMailError,
@@ -112,7 +113,7 @@ def test_notifications_ses_sends_the_receipt_through_boto3(moto_ses, session, wo
     worker = worker_factory(NotificationsService, db=session, relay=None,
                             mailer=postman(**ses_settings(moto_ses)), settings=SETTINGS,
                             clients=fakes.Clients(world), invoicing=fakes.Invoicing(world),
-                            payments=fakes.Payments(world))
+                            payments=fakes.Payments(world), organizations=TtlCache(300))
     worker.on_payment_captured(fakes.payment_captured())
 
     [sent] = moto_ses.sent_raw_emails()

@@ -8,6 +8,7 @@ import pytest
 from nameko.testing.services import worker_factory
 from sqlalchemy import select, update
 
+from servicekit.cache import TtlCache
 from servicekit.db import utcnow
 from servicekit.errors import InvalidInput
 from servicekit.tables import processed_events
@@ -28,10 +29,12 @@ def smtp_postman(port: int) -> Postman:
     return postman_from_settings(lambda name, default=None: settings.get(name, default))
 
 
-def make_worker(session, world, postman, settings=SETTINGS):
+def make_worker(session, world, postman, settings=SETTINGS, organizations=None):
     return worker_factory(NotificationsService, db=session, relay=None, mailer=postman,
                           settings=settings, clients=fakes.Clients(world),
-                          invoicing=fakes.Invoicing(world), payments=fakes.Payments(world))
+                          invoicing=fakes.Invoicing(world), payments=fakes.Payments(world),
+                          organizations=TtlCache(0, max_entries=0) if organizations is None
+                          else organizations)
 
 
 def deliveries(session) -> list[Delivery]:

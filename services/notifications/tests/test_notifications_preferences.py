@@ -19,7 +19,7 @@ from test_notifications_handlers import make_worker, smtp_postman
 def appointment_reminder(c: handlers.Collaborators, client_id: str):
     """How a future reminder handler composes: RPC, context, render."""
     contact = compose.client_contact(c, client_id)
-    org = c.clients.get_organization()
+    org = compose.organization(c)
     context = contexts.appointment_reminder_context(
         contact, org, c.settings.public_url, c.settings.timezone,
         starts_at="2026-12-01T15:30:00.000000Z", telehealth=False, address="1 Main Street")

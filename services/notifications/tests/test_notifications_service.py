@@ -12,6 +12,7 @@ from nameko.testing.utils import get_container
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+import contracts
 from servicekit.db import engine_for
 from servicekit.tables import outbox
 from servicekit.topology import subscriptions
@@ -161,3 +162,19 @@ def test_payment_failed_on_the_broker(config, start, smtp_capture):
             notifications.set_preferences("pa_1", {"receipt": False})
     assert refused.value.exc_type == "InvalidInput" and "receipt" in refused.value.value
     assert len(smtp_capture.messages()) == 1
+
+
+def test_new_clinic_details_reach_the_next_email_after_organization_changed(
+        config, start, world, smtp_capture):
+    container = start(config)
+    with entrypoint_waiter(container, "on_invoice_sent"):
+        publish(config, fakes.invoice_sent(due_on=None))
+    world.organization["phone"] = "555-0199"
+    changed = contracts.make_envelope("clients", "OrganizationChanged", {"part": "organization"}, 1)
+    with entrypoint_waiter(container, "on_organization_changed"):
+        publish(config, changed)
+    with entrypoint_waiter(container, "on_payment_captured"):
+        publish(config, fakes.payment_captured(numbered=True))
+    first, receipt = smtp_capture.wait_for(2, to="alice@demo.test")
+    assert "555-0100" in first.get_body(("plain",)).get_content()
+    assert "555-0199" in receipt.get_body(("plain",)).get_content()

@@ -236,6 +236,7 @@ def _set_amounts(c: Collaborators, payment_id: str, held: dict, request: ChargeR
     shares = {item["invoice_id"]: item for item in held["allocations"]}
     for allocation in locked.allocations:
         allocation.amount = shares[allocation.invoice_id]["amount"]
+        allocation.invoice_number = shares[allocation.invoice_id].get("invoice_number")
     locked.currency = held["currency"]
     locked.amount = sum(a.amount for a in locked.allocations) + locked.credit_amount
     c.db.commit()
@@ -318,7 +319,8 @@ def _confirm(c: Collaborators, payment_id: str, request: ChargeRequest) -> Payme
         intent = c.stripe.confirm_intent(
             payment.stripe_payment_intent, payment_method=payment.payment_method,
             return_url=return_url, off_session=payment.off_session,
-            mandate=_mandate(payment), key=payment.idempotency_key("confirm"))
+            mandate=_mandate(payment), key=payment.idempotency_key("confirm"),
+            known_method=request.details)
     except Declined as declined:
         return _declined(c, payment_id, declined)
     except Refused as refused:

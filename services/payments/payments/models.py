@@ -122,6 +122,8 @@ class PaymentAllocation(Base):
     position: Mapped[int] = mapped_column(Integer, default=1)
     amount: Mapped[int] = mapped_column(Integer)
     in_flight: Mapped[bool] = mapped_column(Boolean, default=True)
+    # from invoicing's hold; none for payments recorded before 0004
+    invoice_number: Mapped[str | None] = mapped_column(String(20), nullable=True)
 
     __table_args__ = (
         Index("uq_allocations_one_in_flight_per_invoice", "invoice_id", unique=True,

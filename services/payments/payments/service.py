@@ -5,7 +5,6 @@ and the reconciler that keeps Cairn and Stripe in agreement."""
 from __future__ import annotations
 
 import logging
-import time
 from datetime import date, datetime, timedelta
 
 import stripe
@@ -13,9 +12,10 @@ from nameko.rpc import rpc
 from nameko.timer import timer
 from sqlalchemy import select
 
+from servicekit.cache import Cache
 from servicekit.db import Database, iso, utcnow
 from servicekit.errors import EXPECTED, InvalidInput, NotFound, PaymentDeclined
-from servicekit.events import handles
+from servicekit.events import broadcast, handles
 from servicekit.inbox import handle_once
 from servicekit.outbox import OutboxRelay
 from servicekit.rpc import TimedRpcProxy
@@ -31,7 +31,8 @@ from payments.stripe_gateway import StripeGateway
 
 log = logging.getLogger(__name__)
 SOURCE = "payments"
-_clinic = {"name": None, "at": 0.0}
+ORGANIZATION, LAST_NAME = "organization", "last known clinic name"
+LAST_NAME_SECONDS = 7 * 24 * 3600
 
 
 class PaymentsService:
@@ -42,6 +43,7 @@ class PaymentsService:
     invoicing = TimedRpcProxy("invoicing")
     clients = TimedRpcProxy("clients")
     settings = Settings()
+    organizations = Cache("ORGANIZATION_CACHE_SECONDS", 300)
 
     # ---- pay links -------------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
@@ -203,15 +205,26 @@ class PaymentsService:
 
     @rpc(expected_exceptions=EXPECTED)
     def list_payments(self, client_id=None, invoice_id=None):
-        query = select(Payment).order_by(Payment.created_at.desc()).limit(200)
-        if invoice_id:
-            query = query.where(Payment.id.in_(select(PaymentAllocation.payment_id).where(
-                PaymentAllocation.invoice_id == str(invoice_id))))
-        elif client_id:
-            query = query.where(Payment.client_id == str(client_id))
-        else:
-            raise InvalidInput("Say whose payments to list.")
-        return [schemas.payment_out(p) for p in self.db.scalars(query)]
+        return self._payments_of(client_id, invoice_id)
+
+    # ---- what one page shows, in one call ------------------------------------------
+    @rpc(expected_exceptions=EXPECTED)
+    def client_billing_overview(self, client_id):
+        """The staff Financial tab: the client's payments and methods on file."""
+        return {"payments": self._payments_of(client_id, None),
+                "methods": self._methods_of(str(client_id))}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def invoice_billing_overview(self, invoice_id):
+        """The staff invoice page: the invoice's payments and its pay links' state."""
+        return {"payments": self._payments_of(None, invoice_id),
+                "links": links.link_status(self.db, str(invoice_id))}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def payment_form_context(self, client_id):
+        """A payment form (portal or staff): methods on file and the texts agreed to."""
+        return {"methods": self._methods_of(str(client_id)),
+                "terms": schemas.terms_out(self._clinic_name())}
 
     # ---- refunds ----------------------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
@@ -231,8 +244,7 @@ class PaymentsService:
     @rpc(expected_exceptions=EXPECTED)
     def list_saved_methods(self, client_id, actor=None):
         client_id = schemas.client_id_of(actor, client_id) if actor else str(client_id)
-        return [schemas.saved_method_out(m)
-                for m in methods.active_methods(self._collaborators(), client_id)]
+        return self._methods_of(client_id)
 
     @rpc(expected_exceptions=EXPECTED)
     def save_method(self, actor, client_id, payload):
@@ -323,6 +335,11 @@ class PaymentsService:
         handle_once(self.db, envelope, "payments.on_invoice_voided",
                     lambda data: links.end_links(self.db, data["invoice_id"], paid=False))
 
+    @broadcast("clients", "OrganizationChanged")
+    def on_organization_changed(self, data):
+        """The clinic's name may have changed: read it again next time."""
+        self.organizations.drop(ORGANIZATION)
+
     # ---- helpers ----------------------------------------------------------------------------
     def _take(self, request: ChargeRequest) -> dict:
         c = self._collaborators()
@@ -354,16 +371,32 @@ class PaymentsService:
         return Collaborators(db=self.db, stripe=self.stripe, invoicing=self.invoicing,
                              clinic_name=self._clinic_name)
 
+    def _payments_of(self, client_id, invoice_id) -> list[dict]:
+        query = select(Payment).order_by(Payment.created_at.desc()).limit(200)
+        if invoice_id:
+            query = query.where(Payment.id.in_(select(PaymentAllocation.payment_id).where(
+                PaymentAllocation.invoice_id == str(invoice_id))))
+        elif client_id:
+            query = query.where(Payment.client_id == str(client_id))
+        else:
+            raise InvalidInput("Say whose payments to list.")
+        return [schemas.payment_out(p) for p in self.db.scalars(query)]
+
+    def _methods_of(self, client_id: str) -> list[dict]:
+        return [schemas.saved_method_out(m)
+                for m in methods.active_methods(self._collaborators(), client_id)]
+
     def _clinic_name(self) -> str:
-        """The clinic's name for the texts people agree to; asked of clients
-        at most once a minute."""
-        if _clinic["name"] is None or time.monotonic() - _clinic["at"] > 60:
-            try:
-                _clinic["name"] = self.clients.get_organization()["name"]
-                _clinic["at"] = time.monotonic()
-            except Exception:   # noqa: BLE001 — a stale name beats no payment
-                log.warning("could not read the clinic's name; using the last one known")
-        return _clinic["name"] or "the clinic"
+        """The clinic's name for the texts people agree to, from the
+        organization this process keeps (until OrganizationChanged or
+        ORGANIZATION_CACHE_SECONDS)."""
+        try:
+            name = self.organizations.get_or_load(ORGANIZATION, self.clients.get_organization)["name"]
+        except Exception:   # noqa: BLE001 — a stale name beats no payment
+            log.warning("could not read the clinic's name; using the last one known")
+            return self.organizations.get(LAST_NAME, None) or "the clinic"
+        self.organizations.put(LAST_NAME, name, ttl=LAST_NAME_SECONDS)
+        return name
 
 
 def _payload(payload) -> dict:

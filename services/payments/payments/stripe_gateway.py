@@ -156,7 +156,10 @@ class Stripe:
             params=params, options={"idempotency_key": key})))
 
     def confirm_intent(self, intent_id: str, *, payment_method: str, return_url: str | None,
-                       off_session: bool, mandate: dict | None, key: str) -> IntentView:
+                       off_session: bool, mandate: dict | None, key: str,
+                       known_method: MethodDetails | None = None) -> IntentView:
+        """`known_method`: the payment method as Stripe described it just
+        before; if the intent still uses it, it is not asked for again."""
         params: dict = {"payment_method": payment_method}
         if off_session:
             params["off_session"] = True
@@ -165,7 +168,7 @@ class Stripe:
         if mandate:
             params["mandate_data"] = mandate
         return self._intent(_outcome(lambda: self.client.v1.payment_intents.confirm(
-            intent_id, params=params, options={"idempotency_key": key})))
+            intent_id, params=params, options={"idempotency_key": key})), known=known_method)
 
     def retrieve_intent(self, intent_id: str) -> IntentView:
         return self._intent(_outcome(lambda: self.client.v1.payment_intents.retrieve(intent_id)))
@@ -238,7 +241,8 @@ class Stripe:
         return event.to_dict()
 
     # ---- helpers ----------------------------------------------------------------
-    def _intent(self, obj, with_method: bool = True) -> IntentView:
+    def _intent(self, obj, with_method: bool = True,
+                known: MethodDetails | None = None) -> IntentView:
         error = getattr(obj, "last_payment_error", None) or getattr(obj, "last_setup_error", None)
         action = getattr(obj, "next_action", None)
         url = None
@@ -247,7 +251,10 @@ class Stripe:
         method = None
         pm = getattr(obj, "payment_method", None)
         if with_method and pm:
-            method = _method(pm) if not isinstance(pm, str) else self.payment_method(pm)
+            if not isinstance(pm, str):
+                method = _method(pm)
+            else:
+                method = known if known and known.id == pm else self.payment_method(pm)
         metadata = _metadata(obj)
         cairn_id = metadata.get("cairn_payment_id") or metadata.get("cairn_setup_id")
         return IntentView(obj.id, obj.status, getattr(obj, "amount", 0) or 0,

@@ -79,9 +79,15 @@ def facts(payment: Payment) -> dict:
     """What every payment event says: ids, money, where it goes. No PHI."""
     return {"payment_id": payment.id, "client_id": payment.client_id,
             "amount": as_money(payment.amount, payment.currency),
-            "allocations": [{"invoice_id": a.invoice_id, "amount": as_money(a.amount, payment.currency)}
-                            for a in payment.allocations],
+            "allocations": [allocation_facts(a, payment.currency) for a in payment.allocations],
             "method": payment.method, "initiated_by": payment.initiated_by}
+
+
+def allocation_facts(allocation, currency: str) -> dict:
+    found = {"invoice_id": allocation.invoice_id, "amount": as_money(allocation.amount, currency)}
+    if allocation.invoice_number:
+        found["invoice_number"] = allocation.invoice_number
+    return found
 
 
 def method_facts(payment: Payment) -> dict:

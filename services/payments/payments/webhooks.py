@@ -5,7 +5,9 @@ processed idempotently on the Stripe event id.
 Events arrive late, twice, or out of order; so an event is taken only as
 news that an object changed: the object's current state is fetched from
 Stripe (outside any transaction) and the payment moved to it. State only
-moves forward, so the order of arrival does not matter. An event about an
+moves forward, so the order of arrival does not matter; an event about the
+intent of a payment already `succeeded` (final: refunds arrive as their own
+events) is recorded `settled` without asking Stripe. An event about an
 object Cairn has no record of is acknowledged and kept for reconciliation.
 A processing failure raises, the gateway answers 5xx, and Stripe retries."""
 from __future__ import annotations
@@ -88,6 +90,8 @@ def _plan(c: Collaborators, kind: str, obj: dict):
         payment = _payment_for(c, obj)
         if payment is None:
             return _unmatched
+        if payment.status == "succeeded" and payment.stripe_payment_intent == obj["id"]:
+            return _settled   # final: nothing Stripe says of this intent can change it
         idle(c.db)
         intent = c.stripe.retrieve_intent(obj["id"])
         return lambda: _applied(apply_intent(c.db, payment.id, intent))
@@ -111,6 +115,10 @@ def _plan(c: Collaborators, kind: str, obj: dict):
 
 def _unmatched() -> str:
     return "unmatched"
+
+
+def _settled() -> str:
+    return "settled"
 
 
 def _payment_for(c: Collaborators, intent: dict) -> Payment | None:

@@ -30,6 +30,7 @@ def sandbox():
 @pytest.fixture
 def payments(container_factory, rabbit_config, database_url, sandbox):
     FakeInvoicing.reset(inv_1=24300, inv_2=5000)
+    FakeClients.reset()
     url = database_url("payments")
     config = {**rabbit_config, "DATABASE_URL": url, "STRIPE_API_BASE": sandbox.url,
               "STRIPE_SECRET_KEY": "sk_test_payments", "STRIPE_WEBHOOK_SECRET": SECRET,

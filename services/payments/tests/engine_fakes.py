@@ -50,7 +50,8 @@ class FakeStripe:
         self.world.by_key[key] = intent_id
         return self.world.view(intent_id)
 
-    def confirm_intent(self, intent_id, *, payment_method, return_url, off_session, mandate, key):
+    def confirm_intent(self, intent_id, *, payment_method, return_url, off_session, mandate, key,
+                       known_method=None):
         intent = self.world.intents[intent_id]
         if intent["status"] == "canceled":
             raise Refused("payment_intent_unexpected_state", 400)

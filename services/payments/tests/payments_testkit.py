@@ -70,7 +70,8 @@ class FakeInvoicing:
                 raise Conflict(f"Invoice {invoice['number']} is already paid.")
             if amount > due:
                 raise InvalidInput(f"Invoice {invoice['number']} has less due; enter at most that.")
-            held.append({"invoice_id": invoice["id"], "amount": amount, "due": due})
+            held.append({"invoice_id": invoice["id"], "amount": amount, "due": due,
+                         "invoice_number": invoice["number"]})
         FakeInvoicing.holds[payment_id] = held
         return {"currency": "usd", "allocations": held}
 
@@ -86,11 +87,19 @@ class FakeInvoicing:
 
 
 class FakeClients:
+    """The clinic (rename it with `clinic_name`); `organization_reads` counts asks."""
     name = "clients"
+    clinic_name = "Cedar Ridge Recovery"
+    organization_reads = 0
+
+    @classmethod
+    def reset(cls):
+        cls.clinic_name, cls.organization_reads = "Cedar Ridge Recovery", 0
 
     @rpc(expected_exceptions=EXPECTED)
     def get_organization(self):
-        return {"name": "Cedar Ridge Recovery"}
+        FakeClients.organization_reads += 1
+        return {"name": FakeClients.clinic_name, "locations": []}
 
     @rpc(expected_exceptions=EXPECTED)
     def check_date_of_birth(self, client_id, date_of_birth):

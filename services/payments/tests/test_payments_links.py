@@ -22,7 +22,7 @@ def test_a_card_payment_captures_once_even_with_duplicate_webhooks(payments):
     paid = payments.rpc.pay_with_link(token, "pm_card_visa", "10.1.1.1")
     assert (paid["status"], paid["amount"], paid["card_last4"]) == ("succeeded", 24300, "4242")
     [captured] = events(payments.engine, "PaymentCaptured")
-    assert captured["allocations"] == [{"invoice_id": "inv_1",
+    assert captured["allocations"] == [{"invoice_id": "inv_1", "invoice_number": "INV-000001",
                                         "amount": {"amount": 24300, "currency": "usd"}}]
     assert captured["card_brand"] == "visa" and captured["initiated_by"] == "patient"
     [succeeded] = stripe_events(payments.sandbox, "payment_intent.succeeded")

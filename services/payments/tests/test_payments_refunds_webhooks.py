@@ -151,7 +151,8 @@ def test_a_webhook_about_an_unknown_intent_is_acknowledged_and_kept(payments):
 
 
 def test_a_webhook_is_stored_before_processing_and_a_failure_asks_stripe_to_retry(payments):
-    paid = paid_by_card(payments)
+    paid = paid_by_card(payments, "pm_usBankAccount_success")     # processing: news matters
+    control(payments.sandbox, "POST", "clock/advance", {"days": 3})
     [succeeded] = stripe_events(payments.sandbox, "payment_intent.succeeded")
     control(payments.sandbox, "POST", "faults", {"fail_requests": [
         {"method": "GET", "path_prefix": "/v1/payment_intents/", "count": 3, "status": 500}]})
@@ -173,6 +174,20 @@ def test_late_and_out_of_order_webhooks_follow_the_intents_current_state(payment
     deliver(payments.rpc, succeeded)
     deliver(payments.rpc, processing)
     assert payments.rpc.get_payment(started["id"])["status"] == "succeeded"
+    assert len(events(payments.engine, "PaymentCaptured")) == 1
+
+
+def test_news_of_a_payment_already_succeeded_is_settled_without_asking_stripe(payments, caplog):
+    paid = paid_by_card(payments)
+    caplog.set_level("INFO", logger="stripe_sandbox")
+    for kind in ("payment_intent.created", "charge.succeeded", "payment_intent.succeeded"):
+        for event in stripe_events(payments.sandbox, kind):
+            assert deliver(payments.rpc, event)["duplicate"] is False
+    assert [r for r in caplog.records if r.name == "stripe_sandbox"] == []
+    assert [o for (o,) in sql(payments.engine, "select outcome from stripe_events "
+                                               "order by received_at")] == \
+        ["ignored", "ignored", "settled"]
+    assert payments.rpc.get_payment(paid["id"])["status"] == "succeeded"
     assert len(events(payments.engine, "PaymentCaptured")) == 1
 
 
