@@ -5,11 +5,31 @@ time, so a service that stalls does not later work through calls nobody is
 waiting for. One stalled service can then never hang its callers' workers."""
 from __future__ import annotations
 
+import warnings
+
 import eventlet
-from nameko.rpc import MethodProxy, RpcProxy, ServiceProxy
+from nameko.amqp.publish import Publisher
+from nameko.constants import (
+    AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY, DEFAULT_SERIALIZER, LOGIN_METHOD_CONFIG_KEY,
+    SERIALIZER_CONFIG_KEY,
+)
+from nameko.rpc import MethodProxy, Responder, Rpc, RpcConsumer, RpcProxy, ServiceProxy, get_rpc_exchange
 
 from servicekit import config
 from servicekit.errors import RpcTimeout
+
+# An RPC request or reply is worth nothing once its caller has given up: the
+# deadline, not the broker, makes it safe. So both travel as transient
+# messages without publisher confirms — no broker round trip and no disk
+# write per call (nameko's defaults: persistent and confirmed, which cost
+# most of an RPC's CPU). A message lost in a broker crash is a timeout.
+TRANSIENT = 1
+RPC_MESSAGE_OPTIONS = {"use_confirms": False, "delivery_mode": TRANSIENT}
+# nameko still asks for `mandatory` on a request (to raise UnknownService,
+# which needs confirms); without them a call to a service that never ran
+# ends at its deadline instead, which is what a caller handles anyway
+warnings.filterwarnings("ignore", message="Mandatory delivery was requested, but unroutable",
+                        category=UserWarning)
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
 
@@ -21,7 +41,7 @@ class TimedRpcProxy(RpcProxy):
     def __init__(self, target_service: str, timeout: float | None = None,
                  timeout_setting: str | None = None, default: float = DEFAULT_TIMEOUT_SECONDS,
                  **options):
-        super().__init__(target_service, **options)
+        super().__init__(target_service, **{**RPC_MESSAGE_OPTIONS, **options})
         self.timeout, self.timeout_setting, self.default = timeout, timeout_setting, default
 
     def setup(self):
@@ -96,3 +116,34 @@ class TimedReply:
         for correlation_id, event in list(waiting.items()):
             if event is self.reply.reply_event:
                 waiting.pop(correlation_id, None)
+
+
+class _TransientReplies(Publisher):
+    use_confirms = False
+    delivery_mode = TRANSIENT
+
+
+class _Responder(Responder):
+    publisher_cls = _TransientReplies
+
+
+class _RpcConsumer(RpcConsumer):
+    """nameko's, but replies go out transient and unconfirmed."""
+
+    def handle_result(self, message, result, exc_info):
+        settings = self.container.config
+        responder = _Responder(
+            settings[AMQP_URI_CONFIG_KEY], get_rpc_exchange(settings),
+            settings.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER), message,
+            ssl=settings.get(AMQP_SSL_CONFIG_KEY), login_method=settings.get(LOGIN_METHOD_CONFIG_KEY))
+        result, exc_info = responder.send_response(result, exc_info)
+        self.queue_consumer.ack_message(message)
+        return result, exc_info
+
+
+class TimedRpc(Rpc):
+    rpc_consumer = _RpcConsumer()
+
+
+rpc = TimedRpc.decorator
+"""Use instead of nameko's `rpc` in every service: callers hold the deadline."""

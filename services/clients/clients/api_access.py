@@ -2,9 +2,8 @@
 links, portal invitations. Part of ClientsService (service.py)."""
 from __future__ import annotations
 
-from nameko.rpc import rpc
-
 from servicekit.errors import EXPECTED
+from servicekit.rpc import rpc
 
 from clients import actors, auth, links, people, records, schemas, self_service, views
 from clients.credentials import model_for

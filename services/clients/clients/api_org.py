@@ -2,9 +2,8 @@
 its staff users. Part of ClientsService (service.py)."""
 from __future__ import annotations
 
-from nameko.rpc import rpc
-
 from servicekit.errors import EXPECTED
+from servicekit.rpc import rpc
 
 from clients import actors, organization, people, schemas_admin, views
 

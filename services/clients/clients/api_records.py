@@ -2,9 +2,8 @@
 insurance, and the audit trail. Part of ClientsService (service.py)."""
 from __future__ import annotations
 
-from nameko.rpc import rpc
-
 from servicekit.errors import EXPECTED, InvalidInput
+from servicekit.rpc import rpc
 
 from clients import actors, audit, domain, records, schemas, schemas_admin, views
 

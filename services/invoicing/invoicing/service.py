@@ -1,7 +1,6 @@
 """Invoicing service: the service catalog and invoices."""
 from __future__ import annotations
 
-from nameko.rpc import rpc
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -11,7 +10,7 @@ from servicekit.errors import EXPECTED, InvalidInput
 from servicekit.events import broadcast, handles
 from servicekit.inbox import handle_once
 from servicekit.outbox import OutboxRelay
-from servicekit.rpc import TimedRpcProxy
+from servicekit.rpc import TimedRpcProxy, rpc
 
 from invoicing import handlers, holds, references, schemas, usecases
 from invoicing.domain import PAYABLE

@@ -3,14 +3,13 @@ failed, a portal invitation, a password reset) into emails and portal inbox
 messages, and keeps the delivery log and people's preferences."""
 from __future__ import annotations
 
-from nameko.rpc import rpc
 
 from servicekit.cache import Cache
 from servicekit.db import Database
 from servicekit.errors import EXPECTED, NotFound
 from servicekit.events import broadcast, handles
 from servicekit.outbox import OutboxRelay
-from servicekit.rpc import TimedRpcProxy
+from servicekit.rpc import TimedRpcProxy, rpc
 
 from notifications import compose, handlers, schemas, store
 from notifications.mailer import Mailer

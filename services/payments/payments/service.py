@@ -8,7 +8,6 @@ import logging
 from datetime import date, datetime, timedelta
 
 import stripe
-from nameko.rpc import rpc
 from nameko.timer import timer
 from sqlalchemy import select
 
@@ -18,7 +17,7 @@ from servicekit.errors import EXPECTED, InvalidInput, NotFound, PaymentDeclined
 from servicekit.events import broadcast, handles
 from servicekit.inbox import handle_once
 from servicekit.outbox import OutboxRelay
-from servicekit.rpc import TimedRpcProxy
+from servicekit.rpc import TimedRpcProxy, rpc
 
 from payments import domain, links, methods, reconcile, refunds, schemas, webhooks
 from payments.charging import (
