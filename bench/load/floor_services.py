@@ -1,7 +1,8 @@
 """The floor `make load` compares pages with: a bare nameko @http GET handler
 that makes N sequential trivial RPCs to a bare nameko @rpc service, on the
-same machine, broker and runner as Cairn. No database, no templates, no
-sessions: what any page with N RPCs costs at least.
+same machine, broker and runner as Cairn, and the same way Cairn's RPCs
+travel (servicekit.rpc: transient, unconfirmed, with a deadline). No
+database, no templates, no sessions: what any page with N RPCs costs at least.
 
 Each runs as its own process, like Cairn's services:
 
@@ -11,8 +12,9 @@ Each runs as its own process, like Cairn's services:
 (CAIRN_AMQP_URI and CAIRN_WEB_ADDRESS as for the services.)"""
 from __future__ import annotations
 
-from nameko.rpc import RpcProxy, rpc
 from nameko.web.handlers import http
+
+from servicekit.rpc import TimedRpcProxy, rpc
 
 
 class FloorRpc:
@@ -25,7 +27,7 @@ class FloorRpc:
 
 class FloorHttp:
     name = "floor_http"
-    floor_rpc = RpcProxy("floor_rpc")
+    floor_rpc = TimedRpcProxy("floor_rpc")
 
     @http("GET", "/rpc/<int:count>")
     def page(self, request, count):
