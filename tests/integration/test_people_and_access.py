@@ -156,6 +156,8 @@ def test_audit_log_shows_the_accesses(cairn):
     assert "st_demo_frontdesk" in page
     sam_only = admin.get("/staff/audit", params={"client_id": "cl_demo_sam"}).text
     assert "cl_demo_sam" in sam_only and "portal.sign_in_failed" not in sam_only
+    odd = admin.get("/staff/audit", params={"client_id": "x" * 41})
+    assert odd.status_code == 400 and "Enter a client id as it is shown" in odd.text
 
 
 def alerts(response):

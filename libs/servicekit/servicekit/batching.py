@@ -5,9 +5,10 @@ append-only records of reads (the audit trail of who looked at what), where
 a page that only reads should not pay for its own INSERT and COMMIT.
 
 What is lost on a hard crash is at most the last `flush_seconds` of rows; a
-graceful stop writes everything first. A failed insert is retried on the
-next pass (rows are kept, the oldest dropped with an error only beyond
-`max_pending`)."""
+graceful stop writes everything first. While the database is away rows are
+kept and retried with a growing pause (the oldest dropped with an error only
+beyond `max_pending`); a row the database refuses is set aside with an
+error, never blocking the rows after it."""
 from __future__ import annotations
 
 import logging
@@ -16,11 +17,13 @@ import eventlet
 import eventlet.event
 from nameko.extensions import DependencyProvider
 from sqlalchemy import Table, insert
+from sqlalchemy.exc import DataError, IntegrityError
 
 from servicekit import config
 from servicekit.db import engine_for, service_database_url
 
 log = logging.getLogger(__name__)
+MAX_BACKOFF_SECONDS = 30
 
 
 class RowBuffer:
@@ -38,7 +41,7 @@ class RowBuffer:
             del self.rows[:excess]
             self.dropped += excess
             log.error("write-behind buffer full: %d oldest rows dropped", excess)
-        if len(self.rows) >= self.max_batch:
+        if len(self.rows) == self.max_batch:   # once, as the batch fills
             self._wake()
 
     def take(self, limit: int) -> list[dict]:
@@ -67,6 +70,7 @@ class BatchedInserts(DependencyProvider):
         self.buffer = RowBuffer(self.max_batch, self.max_pending, self._poke)
         self._wake = eventlet.event.Event()
         self._running = False
+        self.refused = 0
 
     def start(self):
         self._running = True
@@ -85,17 +89,40 @@ class BatchedInserts(DependencyProvider):
         return self.buffer
 
     def flush(self) -> int:
-        """Insert everything waiting; the number of rows written."""
+        """Insert everything waiting; the number of rows written. A row the
+        database refuses (too long, a broken constraint) is set aside with
+        an error instead of holding back every row behind it."""
         written = 0
         while self.buffer.rows:
             batch = self.buffer.take(self.max_batch)
             try:
-                with self.engine.begin() as connection:
-                    connection.execute(insert(self.table), batch)
+                self._insert(batch)
+            except (DataError, IntegrityError):
+                written += self._insert_one_by_one(batch)
+                continue
             except Exception:
                 self.buffer.put_back(batch)
                 raise
             written += len(batch)
+        return written
+
+    def _insert(self, rows: list[dict]) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(insert(self.table), rows)
+
+    def _insert_one_by_one(self, batch: list[dict]) -> int:
+        written = 0
+        for position, row in enumerate(batch):
+            try:
+                self._insert([row])
+                written += 1
+            except (DataError, IntegrityError) as refused:
+                self.refused += 1
+                log.error("write-behind row refused by %s (%s); set aside",
+                          self.table.name, type(refused.orig).__name__)
+            except Exception:
+                self.buffer.put_back(batch[position:])
+                raise
         return written
 
     def _poke(self):
@@ -103,16 +130,24 @@ class BatchedInserts(DependencyProvider):
             self._wake.send(True)
 
     def _run(self):
+        failures = 0
         while self._running:
-            with eventlet.Timeout(self.flush_seconds, False):
+            # after a failure, wait longer each time (the database is away):
+            # no reconnect storm, and rows are kept meanwhile
+            pause = min(self.flush_seconds * 2 ** failures, MAX_BACKOFF_SECONDS)
+            with eventlet.Timeout(pause, False):
                 self._wake.wait()
             self._wake = eventlet.event.Event()
-            self._flush_logged()
-        self._flush_logged()
+            failures = 0 if self._flush_logged() else failures + 1
+        if not self._flush_logged() and self.buffer.rows:
+            log.error("write-behind: %d row(s) for %s not written at stop",
+                      len(self.buffer.rows), self.table.name)
 
-    def _flush_logged(self) -> None:
+    def _flush_logged(self) -> bool:
         try:
             self.flush()
-        except Exception as exc:  # database away: keep the rows, try again next pass
-            log.warning("write-behind insert into %s failed (%s); will retry",
-                        self.table.name, type(exc).__name__)
+            return True
+        except Exception as exc:  # database away: keep the rows, try again later
+            log.warning("write-behind insert into %s failed (%s); %d row(s) kept for a retry",
+                        self.table.name, type(exc).__name__, len(self.buffer.rows))
+            return False

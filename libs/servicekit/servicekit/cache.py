@@ -25,6 +25,9 @@ class TtlCache:
         self.ttl, self.max_entries, self.clock = ttl, max_entries, clock
         self._entries: OrderedDict[Hashable, tuple[float, object]] = OrderedDict()
         self.hits = self.misses = 0
+        # bumped by every drop: a value loaded while something was dropped may
+        # predate that change, so `put(..., loaded_at=generation)` skips it
+        self.generation = 0
 
     def get(self, key: Hashable, default=MISSING):
         entry = self._entries.get(key)
@@ -36,7 +39,12 @@ class TtlCache:
         self.hits += 1
         return entry[1]
 
-    def put(self, key: Hashable, value, ttl: float | None = None) -> None:
+    def put(self, key: Hashable, value, ttl: float | None = None,
+            loaded_at: int | None = None) -> None:
+        """Keep `value`; unless a drop happened since `loaded_at` (the
+        generation read before the value was loaded)."""
+        if loaded_at is not None and loaded_at != self.generation:
+            return
         self._entries.pop(key, None)
         self._entries[key] = (self.clock() + (self.ttl if ttl is None else ttl), value)
         while len(self._entries) > self.max_entries:
@@ -45,19 +53,23 @@ class TtlCache:
     def get_or_load(self, key: Hashable, load: Callable[[], object]):
         value = self.get(key)
         if value is MISSING:
+            generation = self.generation
             value = load()
-            self.put(key, value)
+            self.put(key, value, loaded_at=generation)
         return value
 
     def drop(self, key: Hashable) -> None:
+        self.generation += 1
         self._entries.pop(key, None)
 
     def drop_where(self, predicate: Callable[[object], bool]) -> None:
+        self.generation += 1
         for key, (_, value) in list(self._entries.items()):
             if predicate(value):
                 self._entries.pop(key, None)
 
     def clear(self) -> None:
+        self.generation += 1
         self._entries.clear()
 
     def __len__(self) -> int:

@@ -37,8 +37,7 @@ class AccessApi:
         last_seen_at is a minute old or the session must end."""
         record, subject = auth.current(self.db, self.settings, token)
         session = auth.describe(self.db, self.settings, record, subject)
-        if self.db.dirty:
-            self.db.commit()
+        auth.commit_if_changed(self.db)
         return session
 
     @rpc(expected_exceptions=EXPECTED)

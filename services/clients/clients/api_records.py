@@ -178,7 +178,8 @@ class RecordsApi:
             raise InvalidInput("limit must be a whole number from 1 to 1000")
         if before_id is not None and (isinstance(before_id, bool) or not isinstance(before_id, int)):
             raise InvalidInput("before_id must be a whole number")
+        client_id = schemas_admin.client_filter(client_id)
         who = self._actor(actor, "audit.read", "audit.read", client_id)
-        entries = audit.listing(self.db, str(client_id) if client_id else None, limit, before_id)
-        audit.read_by(self.audit_trail, who, "audit.read", str(client_id) if client_id else None)
+        entries = audit.listing(self.db, client_id, limit, before_id)
+        audit.read_by(self.audit_trail, who, "audit.read", client_id)
         return entries

@@ -116,13 +116,26 @@ def current(session: Session, settings: Settings, token):
         raise Unauthorized(SESSION_GONE)
     if settings.session_times.needs_touch(record.last_seen_at, now):
         record.last_seen_at = now
+        changed(session)
     return record, subject
+
+
+def changed(session: Session) -> None:
+    """Note that this request changed a session row. (`Session.dirty` cannot
+    tell: a later query autoflushes the change and empties it.)"""
+    session.info["session_changed"] = True
+
+
+def commit_if_changed(session: Session) -> None:
+    if session.info.pop("session_changed", False):
+        session.commit()
 
 
 def describe(session: Session, settings: Settings, record: SignInSession, subject) -> dict:
     clients = actors.linked_clients(session, subject.id) if record.kind == "portal" else []
     if record.kind == "portal" and record.acting_for not in {c.id for c, _ in clients}:
         record.acting_for = clients[0][0].id if clients else None
+        changed(session)
     return views.session_out(record, subject, settings.session_times, clients=clients)
 
 

@@ -153,3 +153,12 @@ def paging(page, per_page) -> tuple[int, int]:
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= top:
             raise InvalidInput(f"{name} must be a whole number from 1 to {top}")
     return page, per_page
+
+
+def client_filter(client_id) -> str | None:
+    """The audit log's client filter: an id (letters, digits, _), or none."""
+    if client_id in (None, ""):
+        return None
+    if not isinstance(client_id, str) or not re.fullmatch(r"[A-Za-z0-9_]{1,40}", client_id):
+        raise InvalidInput("client_id must be a client id such as cl_1a2b3c4d")
+    return client_id

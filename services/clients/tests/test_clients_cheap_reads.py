@@ -4,6 +4,8 @@ session or organization at once, page-sized reads audited once."""
 import hashlib
 from datetime import timedelta
 
+import pytest
+
 from servicekit.db import utcnow
 
 from clients_testkit import PORTAL_PASSWORD, remote_error, staff
@@ -19,8 +21,9 @@ def last_seen(clients, token):
     return clients.sql("select last_seen_at from auth_sessions where id = :id", id=digest)[0][0]
 
 
-def test_checking_a_session_writes_nothing_until_a_minute_has_passed(clients):
-    session = clients.staff_session()
+@pytest.mark.parametrize("kind", ["staff", "portal"])
+def test_checking_a_session_writes_nothing_until_a_minute_has_passed(clients, kind):
+    session = clients.staff_session() if kind == "staff" else clients.portal_session()
     seen = last_seen(clients, session["token"])
     for _ in range(3):
         clients.rpc.get_session(session["token"], "10.0.0.9")

@@ -57,6 +57,8 @@ def load_session(gateway, request, area: str) -> dict | None:
     key = session_key(token)
     session = gateway.session_cache.get(key)
     if session is MISSING or _lapsed(session):
+        # a sign-out heard while this check is on its way must win over its answer
+        asked_at = gateway.session_cache.generation
         try:
             session = gateway.clients.get_session(token, client_ip(request))
         except RemoteError as error:
@@ -64,7 +66,7 @@ def load_session(gateway, request, area: str) -> dict | None:
                 gateway.session_cache.drop(key)
                 return None
             raise
-        gateway.session_cache.put(key, session)
+        gateway.session_cache.put(key, session, loaded_at=asked_at)
     return session if session["kind"] == area else None
 
 

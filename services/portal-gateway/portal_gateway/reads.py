@@ -36,6 +36,7 @@ class CachedReads:
     @broadcast("clients", "OrganizationChanged")
     def forget_organization(self, data):
         self.reference_cache.drop("organization")
+        self.reference_cache.drop("payment_terms")   # they name the clinic
 
     def _forget_sessions(self, data):
         if data.get("session_id"):
