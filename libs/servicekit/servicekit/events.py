@@ -9,6 +9,7 @@ import logging
 
 from kombu import Connection, Exchange, Producer, Queue
 from nameko.events import BROADCAST, SERVICE_POOL, EventHandler
+from nameko.messaging import QueueConsumer
 
 import contracts
 from servicekit import config
@@ -116,17 +117,33 @@ class ReliableEventHandler(EventHandler):
 handles = ReliableEventHandler.decorator
 
 
+class _BroadcastConsumer(QueueConsumer):
+    """The broadcast handlers' own consumer (and broker connection), which
+    tells them each time it is connected: whatever was broadcast while it was
+    away is lost with its auto-deleted queue."""
+
+    def get_consumers(self, consumer_cls, channel):
+        consumers = super().get_consumers(consumer_cls, channel)   # after any (re)connection
+        for provider in list(self._providers):
+            provider.connected()
+        return consumers
+
+
 class BroadcastHandler(EventHandler):
     """Every running copy of the service gets the event (each on its own
     exclusive, auto-deleted queue), while it runs: for dropping what a copy
-    cached in memory, never for work that must happen once. An event missed
-    while a copy was disconnected only leaves its cache stale until the TTL.
-    The handler gets the envelope's `data`; a malformed event is logged and
-    ignored (the TTL still bounds it)."""
+    cached in memory, never for work that must happen once. The handler gets
+    the envelope's `data`; a malformed event is logged and ignored. Each time
+    the copy (re)connects to the broker the handler is called with `None`:
+    events may have been missed, so forget everything."""
+    queue_consumer = _BroadcastConsumer()
 
     def __init__(self, source_service, event_type, **kwargs):
         super().__init__(source_service, event_type, handler_type=BROADCAST,
                          reliable_delivery=False, requeue_on_error=False, **kwargs)
+
+    def connected(self) -> None:
+        self.container.spawn_worker(self, (None,), {})
 
     def handle_message(self, body, message):
         try:

@@ -2,7 +2,8 @@
 the session check, and the organization (with its locations), the payment
 terms and the service catalog. Every copy drops a cached value on the event
 that changes it (broadcast to every copy); the TTL only bounds staleness
-when such an event is missed."""
+when such an event is missed, and each (re)connection to the broker empties
+every cache, since broadcasts sent while a copy was away are lost."""
 from __future__ import annotations
 
 import hashlib
@@ -39,7 +40,9 @@ class CachedReads:
         self.reference_cache.drop("payment_terms")   # they name the clinic
 
     def _forget_sessions(self, data):
-        if data.get("session_id"):
+        if data is None:   # (re)connected to the broker: an ending may have been missed
+            self.session_cache.clear()
+        elif data.get("session_id"):
             self.session_cache.drop(data["session_id"])
         else:
             self.session_cache.drop_where(lambda s: (s["kind"], s["subject_id"]) ==
