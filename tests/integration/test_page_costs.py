@@ -2,7 +2,6 @@
 each): every page keeps to its budget once the session check and the
 organization are cached, and a page that only reads writes nothing."""
 import re
-import time
 
 import pytest
 
@@ -88,13 +87,13 @@ def quiet_totals(cairn) -> dict:
     def read():
         return {service: cairn.sql(service, WRITES)[0].n
                 for service in ("clients", "invoicing", "payments")}
-    readings = [read()]
+    readings = []
 
     def steady():
-        time.sleep(1.1)  # the statistics' own publishing interval
         readings.append(read())
-        return readings[-1] if readings[-1] == readings[-2] else None
-    return wait_until(steady, timeout=20, what="the databases to be quiet")
+        return readings[-1] if readings[-2:-1] == readings[-1:] else None
+    # polled at the statistics' own publishing interval
+    return wait_until(steady, timeout=20, interval=1.1, what="the databases to be quiet")
 
 
 def test_a_signed_in_page_that_only_reads_writes_nothing(cairn, billed):

@@ -4,7 +4,6 @@ import json
 import uuid
 
 import eventlet
-import psycopg2
 import pytest
 from kombu import Connection, Queue
 from nameko.standalone.events import get_event_exchange
@@ -15,33 +14,23 @@ import contracts
 from servicekit.db import utcnow
 from servicekit.outbox import BATCH, Publisher, Relay, Unroutable, record_event
 from servicekit.tables import messaging_metadata, outbox
-from tests.fixtures.databases import ADMIN_DSN, URL_HOST
+from tests.fixtures.databases import URL_HOST, _admin
 from tests.support.processes import wait_until
 
 EXCHANGE = get_event_exchange("payments", {})
 CAPTURED_QUEUE = "evt-payments-PaymentCaptured--test.on_captured"
 
 
-def admin(sql: str) -> None:
-    connection = psycopg2.connect(ADMIN_DSN)
-    connection.autocommit = True
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(sql)
-    finally:
-        connection.close()
-
-
 @pytest.fixture
 def sessions():
     """A sessionmaker on a throwaway PostgreSQL database holding the outbox."""
     name = f"cairn_t_relay_{uuid.uuid4().hex[:10]}"
-    admin(f'CREATE DATABASE "{name}"')
+    _admin(f'CREATE DATABASE "{name}"')
     engine = create_engine(f"{URL_HOST}/{name}")
     messaging_metadata.create_all(engine)
     yield sessionmaker(bind=engine)
     engine.dispose()
-    admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture

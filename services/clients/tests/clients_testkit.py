@@ -4,7 +4,6 @@ handle on the running service: RPC, SQL, the outbox and the audit log."""
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass
 from datetime import date
 
@@ -14,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from servicekit.db import utcnow
+from tests.support.processes import wait_until
 
 from clients.models import (
     AccountClient, Client, Location, Organization, PortalAccount, StaffLocation, StaffUser,
@@ -105,13 +105,11 @@ class Kit:
 
     def audited(self, action: str, count: int = 1, **where) -> list:
         """Entries of a read, which the service writes behind the request:
-        polled until `count` are there (5 s at most)."""
-        deadline = time.monotonic() + 5
-        while True:
+        polled until `count` are there."""
+        def written():
             rows = self.audit(action, **where)
-            if len(rows) >= count or time.monotonic() > deadline:
-                return rows
-            time.sleep(0.02)
+            return rows if len(rows) >= count else None
+        return wait_until(written, timeout=5, what=f"{count} {action} audit entries")
 
     def sign_in(self, kind: str, login: str, password: str) -> dict:
         result = self.rpc.sign_in(kind, login, password, "10.0.0.9")

@@ -3,7 +3,6 @@ failed, a portal invitation, a password reset) into emails and portal inbox
 messages, and keeps the delivery log and people's preferences."""
 from __future__ import annotations
 
-
 from servicekit.cache import Cache
 from servicekit.db import Database
 from servicekit.errors import EXPECTED, NotFound

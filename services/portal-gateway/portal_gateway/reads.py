@@ -36,8 +36,7 @@ class CachedReads:
 
     @broadcast("clients", "OrganizationChanged")
     def forget_organization(self, data):
-        self.reference_cache.drop("organization")
-        self.reference_cache.drop("payment_terms")   # they name the clinic
+        self._forget_organization()
 
     def _forget_sessions(self, data):
         if data is None:   # (re)connected to the broker: an ending may have been missed
@@ -47,6 +46,10 @@ class CachedReads:
         else:
             self.session_cache.drop_where(lambda s: (s["kind"], s["subject_id"]) ==
                                           (data["kind"], data["subject_id"]))
+
+    def _forget_organization(self):
+        self.reference_cache.drop("organization")
+        self.reference_cache.drop("payment_terms")   # they name the clinic
 
     # ---- reads --------------------------------------------------------------------
     def _organization(self) -> dict:
