@@ -1,5 +1,6 @@
 """Errors an RPC caller is expected to handle. The class name is the code the
 caller sees (`RemoteError.exc_type`); the message names the problem."""
+from nameko.exceptions import deserialize_to_instance
 
 
 class CairnError(Exception):
@@ -8,6 +9,21 @@ class CairnError(Exception):
 
 class InvalidInput(CairnError):
     http_status = 400
+
+
+@deserialize_to_instance
+class InvalidFields(InvalidInput):
+    """Several fields are wrong at once: {field: words for the person}. It
+    crosses RPC as itself (not a bare RemoteError), so a page can put each
+    message next to its field."""
+
+    def __init__(self, errors: dict):
+        errors = {str(field): str(message) for field, message in dict(errors).items()}
+        super().__init__(errors)
+        self.errors = errors
+
+    def __str__(self) -> str:
+        return " ".join(self.errors.values())
 
 
 class NotFound(CairnError):
@@ -48,6 +64,6 @@ class RpcTimeout(ServiceUnavailable):
     what it did, so the caller must be safe to retry."""
 
 
-EXPECTED = (InvalidInput, NotFound, Conflict, Gone, PaymentDeclined, Unauthorized, Forbidden,
+EXPECTED = (InvalidInput, InvalidFields, NotFound, Conflict, Gone, PaymentDeclined, Unauthorized, Forbidden,
             TooManyAttempts, ServiceUnavailable, RpcTimeout)
 HTTP_STATUS = {cls.__name__: cls.http_status for cls in EXPECTED}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -12,11 +12,38 @@ class Base(DeclarativeBase):
 
 
 class ServiceItem(Base):
+    """A billable service. Never deleted: a deactivated one is not offered
+    for new lines, and old invoices keep showing it."""
     __tablename__ = "service_catalog"
     code: Mapped[str] = mapped_column(String(20), primary_key=True)
     description: Mapped[str] = mapped_column(String(200))
     fee: Mapped[int] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(default=True)
+    modifiers: Mapped[str] = mapped_column(String(20), default="", server_default="")  # "HJ,95"
+    place_of_service: Mapped[str] = mapped_column(String(2), default="", server_default="")
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class LocationFee(Base):
+    """A service's fee at one location, instead of its default fee."""
+    __tablename__ = "service_location_fees"
+    code: Mapped[str] = mapped_column(ForeignKey("service_catalog.code"), primary_key=True)
+    location_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    fee: Mapped[int] = mapped_column(Integer)
+
+
+class BillingProvider(Base):
+    """Who renders services, as a superbill or a Good Faith Estimate names
+    them: the billing identity (NPI, tax id, license), not the staff login."""
+    __tablename__ = "billing_providers"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    credentials: Mapped[str] = mapped_column(String(40), default="")   # "LCSW", "MD"
+    npi: Mapped[str] = mapped_column(String(10), default="")
+    tax_id: Mapped[str] = mapped_column(String(20), default="")
+    license: Mapped[str] = mapped_column(String(60), default="")
+    staff_id: Mapped[str] = mapped_column(String(40), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 class Counter(Base):
@@ -42,6 +69,10 @@ class Invoice(Base):
     amount_paid: Mapped[int] = mapped_column(Integer, default=0)
     memo: Mapped[str] = mapped_column(Text, default="")
     due_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    provider_id: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    diagnosis_codes: Mapped[str] = mapped_column(String(80), default="", server_default="")  # "F32.1,F41.1"
+    no_charge: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    void_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
@@ -64,7 +95,14 @@ class InvoiceLine(Base):
     units: Mapped[int] = mapped_column(Integer)
     unit_price: Mapped[int] = mapped_column(Integer)
     amount: Mapped[int] = mapped_column(Integer)
+    # the line's own discount, then its share of the invoice's discount
+    discount_kind: Mapped[str] = mapped_column(String(10), default="none", server_default="none")
+    discount_value: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    line_discount: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     discount_share: Mapped[int] = mapped_column(Integer, default=0)
+    service_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    modifiers: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    place_of_service: Mapped[str] = mapped_column(String(2), default="", server_default="")
 
 
 class InvoicePayment(Base):

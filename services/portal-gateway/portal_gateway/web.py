@@ -10,7 +10,7 @@ from nameko.web.handlers import HttpRequestHandler
 from werkzeug.wrappers import Response
 
 from servicekit import config
-from servicekit.errors import HTTP_STATUS, ServiceUnavailable
+from servicekit.errors import HTTP_STATUS, CairnError, ServiceUnavailable
 from servicekit.money import format_money
 from servicekit.rpc import calls_made
 
@@ -116,6 +116,8 @@ class PageHandler(HttpRequestHandler):
             return error_page(503, BUSY)
         if isinstance(exc, RemoteError) and expected_error(exc):
             return error_page(*expected_error(exc))
+        if isinstance(exc, CairnError):     # one that crossed RPC as itself (InvalidFields)
+            return error_page(exc.http_status, str(exc))
         return unexpected(exc)
 
 
