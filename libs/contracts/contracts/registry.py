@@ -154,6 +154,14 @@ event("InvoiceVoided", 1, "invoicing",
       {"invoice_id": text(), "invoice_number": text(), "client_id": text()},
       {"invoice_id": "inv_1", "invoice_number": "INV-000001", "client_id": "cl_1"})
 
+# ---- invoicing: catalog (core area) ----------------------------------------
+# A service, a per-location fee or a billing provider changed: every copy that
+# cached the catalog (the gateway's invoice form) reads it again.
+event("CatalogChanged", 1, "invoicing",
+      {"part": one_of("service", "location_fee", "provider")},
+      {"part": "service"},
+      broadcast=True)
+
 # ---- payments -------------------------------------------------------------
 _METHODS = ("card", "us_bank_account", "check", "cash", "terminal")
 _INITIATORS = ("patient", "staff", "autopay")

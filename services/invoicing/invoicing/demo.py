@@ -1,4 +1,4 @@
-"""The demo clinic's service catalog. Safe to run twice."""
+"""The demo clinic's service catalog and billing provider. Safe to run twice."""
 from __future__ import annotations
 
 import sys
@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from servicekit.config import database_url
 from servicekit.db import engine_for
 
-from invoicing.models import ServiceItem
+from invoicing.models import BillingProvider, ServiceItem
 
 CATALOG = [
     ("90791", "Psychiatric diagnostic evaluation", 25000),
@@ -18,16 +18,23 @@ CATALOG = [
     ("H0001", "Alcohol and/or drug assessment", 17500),
     ("H0004", "Behavioral health counseling, per 15 minutes", 3500),
 ]
+PROVIDERS = [
+    {"id": "prv_demo_rivera", "name": "Alex Rivera", "credentials": "LCSW", "npi": "1234567893",
+     "tax_id": "12-3456789", "license": "CA LCSW 12345"},
+]
 
 
 def seed(session: Session) -> None:
     for code, description, fee in CATALOG:
         if session.get(ServiceItem, code) is None:
             session.add(ServiceItem(code=code, description=description, fee=fee, active=True))
+    for provider in PROVIDERS:
+        if session.get(BillingProvider, provider["id"]) is None:
+            session.add(BillingProvider(**provider, staff_id="", active=True))
     session.commit()
 
 
 if __name__ == "__main__":
     with Session(engine_for(database_url("invoicing"))) as db_session:
         seed(db_session)
-    sys.stdout.write("invoicing: demo service catalog loaded\n")
+    sys.stdout.write("invoicing: demo service catalog and provider loaded\n")

@@ -70,7 +70,7 @@ class Invoice(Base):
     memo: Mapped[str] = mapped_column(Text, default="")
     due_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     provider_id: Mapped[str] = mapped_column(String(40), default="", server_default="")
-    diagnosis_codes: Mapped[str] = mapped_column(String(80), default="", server_default="")  # "F32.1,F41.1"
+    diagnosis_codes: Mapped[str] = mapped_column(String(120), default="", server_default="")  # "F32.1,F41.1"
     no_charge: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     void_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(DateTime)

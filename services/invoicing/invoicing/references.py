@@ -16,15 +16,19 @@ from nameko.exceptions import RemoteError
 
 from servicekit.cache import MISSING, TtlCache
 from servicekit.errors import InvalidInput
+from servicekit.text import FieldChecks
 
 ORGANIZATION = "organization"
 
 
-def check(clients, organizations: TtlCache, known_clients: TtlCache, client_id: str,
-          location_id: str) -> None:
-    """InvalidInput naming what is not there; nothing is written first."""
-    check_location(clients, organizations, location_id)
-    check_client(clients, known_clients, client_id)
+def check(clients, organizations: TtlCache, known_clients: TtlCache, client_id: str | None,
+          location_id: str | None, checks: FieldChecks) -> None:
+    """Adds to `checks` what is not there, as the form's fields say it
+    (`location_id`: "Pick a location from the list."); nothing is written first."""
+    if location_id:
+        checks.run("location_id", check_location, clients, organizations, location_id)
+    if client_id:
+        checks.run("client_id", check_client, clients, known_clients, client_id)
 
 
 def check_location(clients, organizations: TtlCache, location_id: str) -> None:
@@ -32,7 +36,7 @@ def check_location(clients, organizations: TtlCache, location_id: str) -> None:
         return
     organizations.drop(ORGANIZATION)
     if not _has_location(organization(clients, organizations), location_id):
-        raise InvalidInput(f"location {location_id} not found")
+        raise InvalidInput("Pick a location from the list (that one was not found).")
 
 
 def check_client(clients, known_clients: TtlCache, client_id: str) -> None:
@@ -42,7 +46,7 @@ def check_client(clients, known_clients: TtlCache, client_id: str) -> None:
         clients.get_client(client_id)
     except RemoteError as error:
         if error.exc_type == "NotFound":
-            raise InvalidInput(f"client {client_id} not found") from None
+            raise InvalidInput("This client or account was not found.") from None
         raise
     known_clients.put(client_id, True)
 

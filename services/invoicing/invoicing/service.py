@@ -12,9 +12,9 @@ from servicekit.inbox import handle_once
 from servicekit.outbox import OutboxRelay
 from servicekit.rpc import TimedRpcProxy, rpc
 
-from invoicing import handlers, holds, references, schemas, usecases
+from invoicing import catalog, handlers, holds, references, schemas, usecases
 from invoicing.domain import PAYABLE
-from invoicing.models import CreditEntry, Invoice, ServiceItem
+from invoicing.models import BillingProvider, CreditEntry, Invoice
 
 
 class InvoicingService:
@@ -25,24 +25,61 @@ class InvoicingService:
     organizations = Cache("ORGANIZATION_CACHE_SECONDS", 300)
     known_clients = Cache("KNOWN_CLIENTS_CACHE_SECONDS", 86400, max_entries=100_000)
 
+    # ---- catalog and billing providers (core area) -------------------------------
     @rpc(expected_exceptions=EXPECTED)
-    def list_services(self):
-        items = self.db.scalars(select(ServiceItem).where(ServiceItem.active).order_by(ServiceItem.code))
-        return [schemas.service_out(item) for item in items]
+    def list_services(self, include_inactive=False):
+        return catalog.list_services(self.db, bool(include_inactive))
 
     @rpc(expected_exceptions=EXPECTED)
-    def create_invoice(self, payload, actor):
-        data = schemas.invoice_input(payload)
-        self._check_references(data)
-        invoice = usecases.save_invoice(self.db, data, actor)
+    def save_service(self, payload, actor):
+        item = catalog.save_service(self.db, payload if isinstance(payload, dict) else {})
         self.db.commit()
-        return self._out(invoice)
+        return schemas.service_out(item)
 
     @rpc(expected_exceptions=EXPECTED)
-    def update_invoice(self, invoice_id, payload, actor):
-        data = schemas.invoice_input(payload)
-        self._check_references(data)
-        invoice = usecases.save_invoice(self.db, data, actor, invoice_id=invoice_id)
+    def set_service_active(self, code, active, actor):
+        item = catalog.set_service_active(self.db, code, active)
+        self.db.commit()
+        return schemas.service_out(item)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def set_location_fee(self, code, location_id, fee, actor):
+        if fee is not None:
+            references.check_location(self.clients, self.organizations, str(location_id))
+        item = catalog.set_location_fee(self.db, code, location_id, fee)
+        self.db.commit()
+        return schemas.service_out(item)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_providers(self, include_inactive=False):
+        return catalog.list_providers(self.db, bool(include_inactive))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def save_provider(self, payload, actor):
+        provider = catalog.save_provider(self.db, payload if isinstance(payload, dict) else {})
+        self.db.commit()
+        return schemas.provider_out(provider)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def set_provider_active(self, provider_id, active, actor):
+        provider = catalog.set_provider_active(self.db, provider_id, active)
+        self.db.commit()
+        return schemas.provider_out(provider)
+
+    # ---- invoices -------------------------------------------------------------------
+    @rpc(expected_exceptions=EXPECTED)
+    def create_invoice(self, payload, actor, check_only=False):
+        """Every problem at once (InvalidFields, keyed by the form's field
+        names), or the saved invoice. `check_only`: find problems, save nothing."""
+        return self._save(payload, actor, None, check_only)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def update_invoice(self, invoice_id, payload, actor, check_only=False):
+        return self._save(payload, actor, str(invoice_id), check_only)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def finalize_invoice(self, invoice_id, actor):
+        invoice = usecases.finalize_invoice(self.db, str(invoice_id), actor)
         self.db.commit()
         return self._out(invoice)
 
@@ -98,8 +135,8 @@ class InvoicingService:
         return self._out(invoice)
 
     @rpc(expected_exceptions=EXPECTED)
-    def void_invoice(self, invoice_id, actor):
-        invoice = usecases.void_invoice(self.db, invoice_id, actor)
+    def void_invoice(self, invoice_id, actor, reason=""):
+        invoice = usecases.void_invoice(self.db, invoice_id, reason, actor)
         self.db.commit()
         return self._out(invoice)
 
@@ -142,8 +179,23 @@ class InvoicingService:
                     lambda data: handlers.refund_failed(self.db, data))
 
     def _out(self, invoice):
+        provider = self.db.get(BillingProvider, invoice.provider_id) if invoice.provider_id else None
         return schemas.invoice_out(invoice, usecases.activity(self.db, invoice.id),
-                                   holds.held_amounts(self.db, [invoice.id]).get(invoice.id))
+                                   holds.held_amounts(self.db, [invoice.id]).get(invoice.id),
+                                   provider)
+
+    def _save(self, payload, actor, invoice_id, check_only):
+        data, checks = schemas.invoice_input(payload)
+        if not data:
+            checks.raise_if_any()
+        references.check(self.clients, self.organizations, self.known_clients,
+                         data["client_id"], data["location_id"], checks)
+        invoice = usecases.save_invoice(self.db, data, checks, actor, invoice_id, bool(check_only))
+        if invoice is None:
+            self.db.rollback()
+            return None
+        self.db.commit()
+        return self._out(invoice)
 
     def _invoices_of(self, client_id: str) -> list[dict]:
         invoices = self.db.scalars(select(Invoice).where(Invoice.client_id == client_id)
@@ -152,6 +204,3 @@ class InvoicingService:
         held = holds.held_amounts(self.db, [invoice.id for invoice in invoices])
         return [schemas.invoice_out(invoice, held=held.get(invoice.id)) for invoice in invoices]
 
-    def _check_references(self, data):
-        references.check(self.clients, self.organizations, self.known_clients,
-                         data["client_id"], data["location_id"])
