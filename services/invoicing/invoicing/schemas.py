@@ -120,10 +120,11 @@ def modifiers(raw, row: int) -> list[str] | None:
 
 
 def place_of_service(raw, message: str) -> str | None:
+    """Two digits (CMS place-of-service code: 11 office, 02 telehealth…)."""
     if raw is None:
         return None
-    value = clean(raw, "the place of service", 2)
-    if value and not PLACE_OF_SERVICE.match(value):
+    value = raw.strip() if isinstance(raw, str) else raw
+    if value and (not isinstance(value, str) or not PLACE_OF_SERVICE.match(value)):
         raise InvalidInput(message)
     return value
 

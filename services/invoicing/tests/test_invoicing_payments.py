@@ -42,7 +42,7 @@ def test_a_hold_takes_what_is_due_and_stops_a_second_payment_void_and_edit(invoi
     second = refused(lambda: proxy.hold_for_payment(
         "pay_2", "cl_1", [{"invoice_id": invoice["id"], "amount": 100}], "portal"))
     assert second.exc_type == "Conflict" and "already in progress" in second.value
-    for call, verb in [(lambda: proxy.void_invoice(invoice["id"], "st_1"), "void"),
+    for call, verb in [(lambda: proxy.void_invoice(invoice["id"], "st_1", "Entered twice"), "void"),
                        (lambda: proxy.update_invoice(invoice["id"], PAYLOAD, "st_1"), "edit")]:
         error = refused(call)
         assert error.exc_type == "InvalidInput"
@@ -63,7 +63,7 @@ def test_a_hold_that_would_break_a_rule_is_refused_and_holds_nothing(invoicing, 
     if not wanted.get("draft"):
         proxy.send_invoice(invoice["id"], "email", "st_1")
     if wanted.get("void"):
-        proxy.void_invoice(invoice["id"], "st_1")
+        proxy.void_invoice(invoice["id"], "st_1", "Entered twice")
     error = refused(lambda: proxy.hold_for_payment(
         "pay_x", wanted.get("client", "cl_1"),
         [{"invoice_id": invoice["id"], "amount": wanted.get("amount")}], channel))
@@ -151,7 +151,7 @@ def test_a_full_refund_lets_the_invoice_be_voided(invoicing):
     wait_until(lambda: proxy.get_invoice(invoice["id"])["status"] == "paid", what="paid")
     dispatch("payments", "PaymentRefunded", refunded("rf_1", "pay_1", TOTAL, invoice["id"]))
     wait_until(lambda: proxy.get_invoice(invoice["id"])["status"] == "sent", what="unpaid again")
-    assert proxy.void_invoice(invoice["id"], "st_1")["status"] == "void"
+    assert proxy.void_invoice(invoice["id"], "st_1", "Entered twice")["status"] == "void"
 
 
 def test_a_refund_from_the_credit_shrinks_it(invoicing):

@@ -4,22 +4,22 @@ take the same few SQL statements however many invoices there are."""
 from contextlib import contextmanager
 
 import pytest
-from nameko.exceptions import RemoteError
 from nameko.standalone.events import event_dispatcher
 from sqlalchemy import event
 
 import contracts
 from servicekit.db import engine_for
+from servicekit.errors import InvalidFields
 from tests.support.processes import wait_until
 
 from invoicing_testkit import PAYLOAD, FakeClients
 
 
-def refusal(call) -> str:
-    with pytest.raises(RemoteError) as caught:
+def refusal(call) -> dict:
+    """The fields a save was refused on, with their words."""
+    with pytest.raises(InvalidFields) as caught:
         call()
-    assert caught.value.exc_type == "InvalidInput"
-    return caught.value.value
+    return caught.value.errors
 
 
 def test_saving_asks_clients_once_per_client_not_once_per_invoice(invoicing):
@@ -37,14 +37,14 @@ def test_a_location_added_a_moment_ago_is_accepted_an_unknown_one_refused(invoic
     FakeClients.locations.append("loc_2")                    # its broadcast not yet arrived
     assert proxy.create_invoice({**PAYLOAD, "location_id": "loc_2"}, "st_1")["location_id"] == "loc_2"
     assert refusal(lambda: proxy.create_invoice({**PAYLOAD, "location_id": "loc_9"}, "st_1")) \
-        == "location loc_9 not found"
+        == {"location_id": "Pick a location from the list (that one was not found)."}
 
 
 def test_an_unknown_client_is_refused_and_never_remembered(invoicing):
     proxy, _, _ = invoicing
     for _ in range(2):
         assert refusal(lambda: proxy.create_invoice({**PAYLOAD, "client_id": "cl_9"}, "st_1")) \
-            == "client cl_9 not found"
+            == {"client_id": "This client or account was not found."}
     assert FakeClients.calls["get_client"] == 2
 
 

@@ -49,8 +49,8 @@ def test_paid_invoice_cannot_be_edited_voided_or_sent(invoicing):
     invoice = proxy.create_invoice(PAYLOAD, "st_1")
     event_dispatcher(config)("payments", "PaymentCaptured", captured("pay_1", {invoice["id"]: 24300}))
     wait_until(lambda: proxy.get_invoice(invoice["id"])["status"] == "paid", what="invoice paid")
-    for call, message in [(lambda: proxy.update_invoice(invoice["id"], PAYLOAD, "st_1"), "cannot be edited"),
-                          (lambda: proxy.void_invoice(invoice["id"], "st_1"), "refund first"),
+    for call, message in [(lambda: proxy.update_invoice(invoice["id"], PAYLOAD, "st_1"), "Add an adjustment"),
+                          (lambda: proxy.void_invoice(invoice["id"], "st_1", "Entered twice"), "refund the payments first"),
                           (lambda: proxy.send_invoice(invoice["id"], "email", "st_1"), "cannot be sent")]:
         with pytest.raises(RemoteError) as error:
             call()
@@ -60,7 +60,7 @@ def test_paid_invoice_cannot_be_edited_voided_or_sent(invoicing):
 def test_void_emits_invoice_voided(invoicing):
     proxy, engine, _ = invoicing
     invoice = proxy.create_invoice(PAYLOAD, "st_1")
-    assert proxy.void_invoice(invoice["id"], "st_1")["status"] == "void"
+    assert proxy.void_invoice(invoice["id"], "st_1", "Entered twice")["status"] == "void"
     assert [e["data"]["invoice_id"] for e in outbox(engine, "InvoiceVoided")] == [invoice["id"]]
 
 
@@ -74,7 +74,7 @@ def test_concurrent_saves_get_distinct_consecutive_numbers(invoicing):
 def test_a_payment_on_a_void_invoice_keeps_it_void_and_asks_for_a_refund(invoicing):
     proxy, _, config = invoicing
     invoice = proxy.create_invoice(PAYLOAD, "st_1")
-    proxy.void_invoice(invoice["id"], "st_1")
+    proxy.void_invoice(invoice["id"], "st_1", "Entered twice")
     event_dispatcher(config)("payments", "PaymentCaptured", captured("pay_1", {invoice["id"]: 24300}))
     wait_until(lambda: proxy.get_invoice(invoice["id"])["amount_paid"] == 24300, what="payment recorded")
     final = proxy.get_invoice(invoice["id"])
