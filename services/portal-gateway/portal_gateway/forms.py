@@ -9,7 +9,6 @@ from servicekit.errors import InvalidInput
 
 MONEY = re.compile(r"^\s*\$?\s*(\d{1,9})(?:\.(\d{1,2}))?\s*$")
 PERCENT = re.compile(r"^\s*(\d{1,3})(?:\.(\d{1,2}))?\s*%?\s*$")
-LINE_ROWS = 6
 
 
 def cents(text: str, field: str) -> int:
@@ -45,27 +44,107 @@ def units(text: str, row: int) -> int:
     return int(text)
 
 
-def invoice_payload(form, client_id: str) -> dict:
-    kind = form.get("discount_kind", "none")
-    raw_value = form.get("discount_value", "").strip()
-    discount = {"kind": kind}
-    if kind == "percent":
-        discount["value"] = basis_points(raw_value, "the discount")
-    elif kind == "fixed":
-        discount["value"] = cents(raw_value, "the discount")
+# ---- invoices (core area) ----------------------------------------------------------
+# The invoice form has any number of service lines, each field named
+# line<N>_<part>; the page reads every N submitted (not 1..6), in order.
+LINE_FIELD = re.compile(r"^line([1-9][0-9]{0,2})_(service|units|price|discount|date|modifiers|pos)$")
+MAX_FORM_ROWS = 60   # more than the 50 an invoice may have, so "too many" is said, not dropped
+LINE_PARTS = ("service", "units", "price", "discount", "date", "modifiers", "pos")
+
+
+def line_rows(form) -> list[int]:
+    """Every line number the form submitted, in order."""
+    found = {int(m.group(1)) for m in (LINE_FIELD.match(key) for key in form.keys()) if m}
+    return sorted(found)
+
+
+def _blank_row(form, row: int) -> bool:
+    return not any((form.get(f"line{row}_{part}") or "").strip()
+                   for part in LINE_PARTS if part != "units")
+
+
+def line_discount(text: str, row: int) -> dict | None:
+    """"10%" is a percentage, "5.00" (or "$5") an amount; empty is none."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    if text.endswith("%"):
+        return {"kind": "percent", "value": basis_points(text, f"the discount on line {row}")}
+    return {"kind": "fixed", "value": cents(text, f"the discount on line {row}")}
+
+
+def invoice_payload(form, client_id: str) -> tuple[dict, dict]:
+    """The invoice a submitted form describes, and what the page itself could
+    not read (a price that is not an amount…): {field: words}. Empty lines
+    are left out; every other line goes to invoicing, which names the rest."""
+    errors: dict[str, str] = {}
     lines = []
-    for row in range(1, LINE_ROWS + 1):
-        code = form.get(f"line{row}_service", "").strip()
-        if not code:
+    for row in line_rows(form)[:MAX_FORM_ROWS]:
+        if _blank_row(form, row):
             continue
-        line = {"service_code": code, "units": units(form.get(f"line{row}_units", "1"), row)}
-        price = form.get(f"line{row}_price", "").strip()
-        if price:
-            line["unit_price"] = cents(price, f"the price on line {row}")
-        lines.append(line)
-    return {"client_id": client_id, "location_id": form.get("location_id", ""),
-            "payment_type": form.get("payment_type", ""), "discount": discount,
-            "lines": lines, "memo": form.get("memo", ""), "due_on": form.get("due_on", "")}
+        lines.append(_line(form, row, errors))
+    if len(line_rows(form)) > MAX_FORM_ROWS:
+        errors["lines"] = "An invoice can have at most 50 lines. Split it into two invoices."
+    payload = {"client_id": client_id, "location_id": form.get("location_id", ""),
+               "payment_type": form.get("payment_type", ""),
+               "provider_id": form.get("provider_id", ""),
+               "diagnosis_codes": form.get("diagnosis_codes", ""),
+               "discount": _invoice_discount(form, errors), "lines": lines,
+               "memo": form.get("memo", ""), "due_on": form.get("due_on", ""),
+               "no_charge": bool(form.get("no_charge")),
+               "finalize": form.get("action") == "finalize"}
+    return payload, errors
+
+
+def _invoice_discount(form, errors: dict) -> dict | None:
+    kind = form.get("discount_kind", "none") or "none"
+    text = form.get("discount_value", "").strip()
+    if kind == "none":
+        return {"kind": "none"}
+    if kind not in ("percent", "fixed"):
+        errors["discount_kind"] = "Choose a kind of discount."
+        return None
+    if not text:
+        errors["discount_value"] = "Enter the discount, or choose “No discount”."
+        return None
+    try:
+        value = basis_points(text, "the discount") if kind == "percent" else cents(text, "the discount")
+    except InvalidInput:
+        errors["discount_value"] = ("Enter the discount as a percentage like 10 or 12.5."
+                                    if kind == "percent" else
+                                    "Enter the discount as an amount like 25.00.")
+        return None
+    return {"kind": kind, "value": value}
+
+
+def _line(form, row: int, errors: dict) -> dict:
+    get = lambda part: (form.get(f"line{row}_{part}") or "").strip()   # noqa: E731
+    line = {"row": row, "service_code": get("service"), "service_date": get("date") or None,
+            "modifiers": get("modifiers") or None, "place_of_service": get("pos") or None}
+    try:
+        line["units"] = units(get("units") or "1", row)
+    except InvalidInput:
+        errors[f"line{row}_units"] = f"Enter units from 1 to 999 on line {row}."
+    if get("price"):
+        try:
+            line["unit_price"] = cents(get("price"), f"the price on line {row}")
+        except InvalidInput:
+            errors[f"line{row}_price"] = f"Enter the price on line {row} as an amount like 150.00."
+    try:
+        line["discount"] = line_discount(get("discount"), row)
+    except InvalidInput:
+        errors[f"line{row}_discount"] = (f"Enter the discount on line {row} as a percentage "
+                                         "like 10% or an amount like 5.00.")
+    return line
+
+
+def _dollars(amount: int) -> str:
+    return f"{amount // 100}.{amount % 100:02d}"
+
+
+def _percent(basis: int) -> str:
+    whole, fraction = divmod(basis, 100)
+    return f"{whole}.{fraction:02d}".rstrip("0").rstrip(".")
 
 
 def form_from_invoice(invoice: dict) -> dict:
@@ -73,17 +152,26 @@ def form_from_invoice(invoice: dict) -> dict:
     discount = invoice["discount"]
     value = ""
     if discount["kind"] == "percent":
-        whole, fraction = divmod(discount["value"], 100)
-        value = f"{whole}.{fraction:02d}".rstrip("0").rstrip(".")
+        value = _percent(discount["value"])
     elif discount["kind"] == "fixed":
-        value = f"{discount['value'] // 100}.{discount['value'] % 100:02d}"
+        value = _dollars(discount["value"])
     form = {"location_id": invoice["location_id"], "payment_type": invoice["payment_type"],
+            "provider_id": invoice.get("provider_id") or "",
+            "diagnosis_codes": ", ".join(invoice.get("diagnosis_codes") or ()),
+            "no_charge": "1" if invoice.get("no_charge") else "",
             "discount_kind": discount["kind"], "discount_value": value,
             "memo": invoice["memo"], "due_on": invoice["due_on"] or ""}
     for row, line in enumerate(invoice["lines"], start=1):
+        own = line.get("discount") or {"kind": "none"}
         form[f"line{row}_service"] = line["service_code"]
         form[f"line{row}_units"] = str(line["units"])
-        form[f"line{row}_price"] = f"{line['unit_price'] // 100}.{line['unit_price'] % 100:02d}"
+        form[f"line{row}_price"] = _dollars(line["unit_price"])
+        form[f"line{row}_discount"] = (_percent(own["value"]) + "%" if own["kind"] == "percent"
+                                       else _dollars(own["value"]) if own["kind"] == "fixed"
+                                       else "")
+        form[f"line{row}_date"] = line.get("service_date") or ""
+        form[f"line{row}_modifiers"] = ", ".join(line.get("modifiers") or ())
+        form[f"line{row}_pos"] = line.get("place_of_service") or ""
     return form
 
 

@@ -1,6 +1,6 @@
 """What the gateway keeps for a few seconds so a page does not ask for it:
 the session check, and the organization (with its locations), the payment
-terms and the service catalog. Every copy drops a cached value on the event
+terms, the service catalog and the billing providers. Every copy drops a cached value on the event
 that changes it (broadcast to every copy); the TTL only bounds staleness
 when such an event is missed, and each (re)connection to the broker empties
 every cache, since broadcasts sent while a copy was away are lost."""
@@ -47,6 +47,14 @@ class CachedReads:
             self.session_cache.drop_where(lambda s: (s["kind"], s["subject_id"]) ==
                                           (data["kind"], data["subject_id"]))
 
+    @broadcast("invoicing", "CatalogChanged")
+    def forget_catalog(self, data):
+        self._forget_catalog()
+
+    def _forget_catalog(self):
+        self.reference_cache.drop("catalog")
+        self.reference_cache.drop("providers")
+
     def _forget_organization(self):
         self.reference_cache.drop("organization")
         self.reference_cache.drop("payment_terms")   # they name the clinic
@@ -65,7 +73,12 @@ class CachedReads:
         return self.reference_cache.get_or_load("payment_terms", self.payments.payment_terms)
 
     def _catalog(self) -> list:
+        """The active services, with their fee per location."""
         return self.reference_cache.get_or_load("catalog", self.invoicing.list_services)
+
+    def _providers(self) -> list:
+        """The active billing providers."""
+        return self.reference_cache.get_or_load("providers", self.invoicing.list_providers)
 
 
 __all__ = ["CachedReads", "MISSING", "session_key"]
