@@ -27,10 +27,82 @@ def test_percentages_become_basis_points(typed, expected):
 
 def test_editing_an_invoice_keeps_every_line_price_and_the_discount():
     invoice = {"location_id": "loc_1", "payment_type": "sliding_scale", "memo": "", "due_on": None,
-               "discount": {"kind": "percent", "value": 1250},
-               "lines": [{"service_code": "90834", "units": 1, "unit_price": 9000},
-                         {"service_code": "90853", "units": 2, "unit_price": 6005}]}
-    payload = invoice_payload(MultiDict(form_from_invoice(invoice)), "cl_1")
-    assert payload["lines"] == [{"service_code": "90834", "units": 1, "unit_price": 9000},
-                                {"service_code": "90853", "units": 2, "unit_price": 6005}]
+               "discount": {"kind": "percent", "value": 1250}, "provider_id": "prv_1",
+               "diagnosis_codes": ["F32.1", "F41.1"], "no_charge": False,
+               "lines": [{"service_code": "90834", "units": 1, "unit_price": 9000,
+                          "discount": {"kind": "percent", "value": 1050},
+                          "service_date": "2026-11-20", "modifiers": ["HJ", "95"],
+                          "place_of_service": "02"},
+                         {"service_code": "90853", "units": 2, "unit_price": 6005,
+                          "discount": {"kind": "fixed", "value": 500}}]}
+    payload, errors = invoice_payload(MultiDict(form_from_invoice(invoice)), "cl_1")
+    assert errors == {}
+    assert payload["lines"] == [
+        {"row": 1, "service_code": "90834", "units": 1, "unit_price": 9000,
+         "discount": {"kind": "percent", "value": 1050}, "service_date": "2026-11-20",
+         "modifiers": "HJ, 95", "place_of_service": "02"},
+        {"row": 2, "service_code": "90853", "units": 2, "unit_price": 6005,
+         "discount": {"kind": "fixed", "value": 500}, "service_date": None, "modifiers": None,
+         "place_of_service": None}]
     assert payload["discount"] == {"kind": "percent", "value": 1250}
+    assert (payload["provider_id"], payload["diagnosis_codes"]) == ("prv_1", "F32.1, F41.1")
+
+def test_every_submitted_line_is_read_a_seventh_too_and_empty_ones_are_left_out():
+    form = MultiDict({"location_id": "loc_1", "payment_type": "copay", "action": "finalize"})
+    for row in (1, 2, 3, 4, 5, 6, 7, 12):
+        form[f"line{row}_service"] = "90834" if row != 4 else ""
+        form[f"line{row}_units"] = "1"
+    payload, errors = invoice_payload(form, "cl_1")
+    assert errors == {} and payload["finalize"] is True
+    assert [line["row"] for line in payload["lines"]] == [1, 2, 3, 5, 6, 7, 12]
+
+
+def test_what_the_page_cannot_read_is_named_next_to_its_field_all_at_once():
+    form = MultiDict({"payment_type": "copay", "discount_kind": "fixed", "discount_value": "ten",
+                      "line1_service": "90834", "line1_units": "1.5", "line1_price": "-5",
+                      "line1_discount": "lots", "line2_service": "", "line2_price": "20"})
+    payload, errors = invoice_payload(form, "cl_1")
+    assert errors == {
+        "discount_value": "Enter the discount as an amount like 25.00.",
+        "line1_units": "Enter units from 1 to 999 on line 1.",
+        "line1_price": "Enter the price on line 1 as an amount like 150.00.",
+        "line1_discount": "Enter the discount on line 1 as a percentage like 10% or an amount "
+                          "like 5.00.",
+    }
+    # line 2 has a price but no service: invoicing says "Choose a service on line 2"
+    assert payload["lines"][1] == {"row": 2, "service_code": "", "units": 1, "unit_price": 2000,
+                                   "discount": None, "service_date": None, "modifiers": None,
+                                   "place_of_service": None}
+    assert payload["discount"] is None
+
+
+def test_without_javascript_a_line_is_removed_and_the_rest_renumbered():
+    from portal_gateway.pages.billing import _rows_changed
+    form = MultiDict({"payment_type": "copay", "remove_line": "2",
+                      "line1_service": "90834", "line1_units": "1",
+                      "line2_service": "90853", "line2_units": "2",
+                      "line3_service": "90837", "line3_units": "3"})
+    kept = _rows_changed(form)
+    assert (kept["line1_service"], kept["line2_service"], kept["line2_units"]) == \
+        ("90834", "90837", "3")
+    assert "line3_service" not in kept and kept["payment_type"] == "copay"
+    more = _rows_changed(MultiDict({"add_line": "1", "line1_service": "90834"}))
+    assert more["_add_row"] == "1"
+
+
+def test_the_form_shows_every_error_next_to_its_field_with_a_summary():
+    from portal_gateway.web import templates
+    errors = {"payment_type": "Choose a payment type.",
+              "line7_discount": "The discount on line 7 is more than the line ($60.00)."}
+    html = templates.get_template("staff/invoice_form.html").render(
+        session={"csrf": "x", "permissions": []}, client={"id": "cl_1", "name": "Sam Lee"},
+        form={"line7_service": "90853"}, invoice=None, errors=errors, rows=[1, 7],
+        services=[{"code": "90853", "description": "Group", "fee": 6000,
+                   "location_fees": {"loc_1": 5000}}],
+        providers=[], locations=[{"id": "loc_1", "name": "Main"}],
+        payment_types=[("copay", "Insurance copay")])
+    assert 'There are 2 problems' in html and '<a href="#payment_type">Choose a payment type.</a>' in html
+    assert 'aria-describedby="payment_type-error"' in html
+    assert '<p class="field-error" id="line7_discount-error">The discount on line 7' in html
+    assert 'name="line7_service"' in html and "data-fees='{\"loc_1\": 5000}'" in html
+    assert "Save and finalize" in html and "Add another line" in html

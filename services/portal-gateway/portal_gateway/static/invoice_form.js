@@ -11,11 +11,8 @@
 // The server checks everything again when the form is saved; without
 // JavaScript the form works the same, and "Add another line" / "Remove"
 // submit the form to get one more or one fewer line.
-(function () {
+var CairnInvoiceMath = (function () {
   "use strict";
-  var form = document.getElementById("invoice-form");
-  if (!form) { return; }
-  var lines = form.querySelector("[data-lines]");
   var MONEY = /^\s*\$?\s*(\d{1,9})(?:\.(\d{1,2}))?\s*$/;
   var PERCENT = /^\s*(\d{1,3})(?:\.(\d{1,2}))?\s*%?\s*$/;
   var WHOLE = 10000n;
@@ -47,31 +44,20 @@
     return (negative ? "−" : "") + "$" + whole + "." + rest;
   }
 
-  function part(line, name) { return line.querySelector('[data-part="' + name + '"]'); }
-
-  function defaultFee(line) {
-    var option = part(line, "service").selectedOptions[0];
-    if (!option || !option.dataset.fee) { return null; }
-    var location = form.elements.location_id.value;
-    var fees = {};
-    try { fees = JSON.parse(option.dataset.fees || "{}"); } catch (e) { fees = {}; }
-    return BigInt(location && fees[location] !== undefined ? fees[location] : option.dataset.fee);
-  }
-
-  // One line's amount and own discount, or a reason it cannot be priced yet.
+  // One line: {units: "2", price: "150.00" or "" (then fee), fee: BigInt|null,
+  // discount: "10%" | "5.00" | ""} → {amount, own} or {problem}.
   function priceLine(line, n) {
-    if (!part(line, "service").value) { return null; }
-    var unitsText = part(line, "units").value.trim() || "1";
+    var unitsText = (line.units || "").trim() || "1";
     if (!/^\d{1,3}$/.test(unitsText) || Number(unitsText) < 1) {
       return { problem: "Enter units from 1 to 999 on line " + n + "." };
     }
-    var fee = defaultFee(line);
-    var priceText = part(line, "price").value.trim();
-    var price = priceText ? cents(priceText) : fee;
-    part(line, "price").placeholder = fee === null ? "Catalog fee" : money(fee).slice(1);
-    if (price === null) { return { problem: "Enter the price on line " + n + " as an amount like 150.00." }; }
+    var priceText = (line.price || "").trim();
+    var price = priceText ? cents(priceText) : line.fee;
+    if (price === null || price === undefined) {
+      return { problem: "Enter the price on line " + n + " as an amount like 150.00." };
+    }
     var amount = BigInt(unitsText) * price;
-    var discountText = part(line, "discount").value.trim();
+    var discountText = (line.discount || "").trim();
     var own = 0n;
     if (discountText) {
       var isPercent = /%\s*$/.test(discountText);
@@ -84,23 +70,21 @@
     return { amount: amount, own: own };
   }
 
-  function recalculate() {
-    var rows = Array.prototype.slice.call(lines.querySelectorAll("[data-line]"));
+  // The whole invoice, as invoicing/domain.py prices it. `lines` may hold
+  // null for a line with no service yet (left out, as the server does).
+  function priceInvoice(lines, kind, text) {
     var priced = [], problem = null;
-    rows.forEach(function (line, i) {
+    lines.forEach(function (line, i) {
+      if (!line) { return; }
       var result = priceLine(line, i + 1);
-      line.querySelector("[data-net]").textContent = "—";
-      if (result && result.problem) { problem = problem || result.problem; }
-      else if (result) { priced.push({ line: line, amount: result.amount, own: result.own }); }
+      if (result.problem) { problem = problem || result.problem; }
+      else { result.index = i; priced.push(result); }
     });
-    var box = form.querySelector("[data-totals]");
-    box.hidden = false;
     var subtotal = 0n, owns = 0n;
     priced.forEach(function (p) { subtotal += p.amount; owns += p.own; });
     var base = subtotal - owns, invoiceDiscount = 0n;
-    var kind = form.elements.discount_kind.value;
-    var text = form.elements.discount_value.value.trim();
-    if (kind !== "none" && text) {
+    text = (text || "").trim();
+    if (kind && kind !== "none" && text) {
       var value = kind === "percent" ? basisPoints(text) : cents(text);
       if (value === null) { problem = problem || "Enter the discount as " + (kind === "percent" ? "a percentage like 10 or 12.5." : "an amount like 25.00."); }
       else if (kind === "percent" && value > WHOLE) { problem = problem || "A percentage discount cannot be over 100 %."; }
@@ -108,17 +92,61 @@
       else { invoiceDiscount = kind === "percent" ? percentOf(base, value) : value; }
     }
     var shares = allocate(invoiceDiscount, priced.map(function (p) { return p.amount - p.own; }));
-    priced.forEach(function (p, i) {
-      p.line.querySelector("[data-net]").textContent = money(p.amount - p.own - shares[i]);
+    var nets = lines.map(function () { return null; });
+    priced.forEach(function (p, i) { nets[p.index] = p.amount - p.own - shares[i]; });
+    return { subtotal: subtotal, lineDiscounts: owns, invoiceDiscount: invoiceDiscount,
+             total: subtotal - owns - invoiceDiscount, nets: nets, shares: shares, problem: problem };
+  }
+
+  return { cents: cents, basisPoints: basisPoints, percentOf: percentOf, allocate: allocate,
+           money: money, priceInvoice: priceInvoice };
+}());
+
+if (typeof module !== "undefined" && module.exports) { module.exports = CairnInvoiceMath; }
+
+(function () {
+  "use strict";
+  if (typeof document === "undefined") { return; }
+  var form = document.getElementById("invoice-form");
+  if (!form) { return; }
+  var lines = form.querySelector("[data-lines]");
+  var math = CairnInvoiceMath, money = math.money;
+
+  function part(line, name) { return line.querySelector('[data-part="' + name + '"]'); }
+
+  function defaultFee(line) {
+    var option = part(line, "service").selectedOptions[0];
+    if (!option || !option.dataset.fee) { return null; }
+    var location = form.elements.location_id.value;
+    var fees = {};
+    try { fees = JSON.parse(option.dataset.fees || "{}"); } catch (e) { fees = {}; }
+    return BigInt(location && fees[location] !== undefined ? fees[location] : option.dataset.fee);
+  }
+
+  function recalculate() {
+    var rows = Array.prototype.slice.call(lines.querySelectorAll("[data-line]"));
+    var described = rows.map(function (line) {
+      var fee = defaultFee(line);
+      part(line, "price").placeholder = fee === null ? "Catalog fee" : money(fee).slice(1);
+      if (!part(line, "service").value) { return null; }
+      return { units: part(line, "units").value, price: part(line, "price").value, fee: fee,
+               discount: part(line, "discount").value };
     });
+    var result = math.priceInvoice(described, form.elements.discount_kind.value,
+                                   form.elements.discount_value.value);
+    rows.forEach(function (line, i) {
+      line.querySelector("[data-net]").textContent = result.nets[i] === null ? "—" : money(result.nets[i]);
+    });
+    var box = form.querySelector("[data-totals]");
+    box.hidden = false;
     function show(name, amount) { box.querySelector('[data-total="' + name + '"]').textContent = amount; }
-    show("subtotal", money(subtotal));
-    show("lines", owns ? "−" + money(owns) : money(0n));
-    show("invoice", invoiceDiscount ? "−" + money(invoiceDiscount) : money(0n));
-    show("total", money(subtotal - owns - invoiceDiscount));
+    show("subtotal", money(result.subtotal));
+    show("lines", result.lineDiscounts ? "−" + money(result.lineDiscounts) : money(0n));
+    show("invoice", result.invoiceDiscount ? "−" + money(result.invoiceDiscount) : money(0n));
+    show("total", money(result.total));
     var said = box.querySelector('[data-total="problem"]');
-    said.textContent = problem || "";
-    said.hidden = !problem;
+    said.textContent = result.problem || "";
+    said.hidden = !result.problem;
   }
 
   // Lines are always numbered 1..n, so what the server says about "line 3"
