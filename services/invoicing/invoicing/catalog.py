@@ -35,6 +35,16 @@ def list_services(session: Session, include_inactive: bool = False) -> list[dict
     return [schemas.service_out(item, fees.get(item.code)) for item in items]
 
 
+def service_of(session: Session, item: ServiceItem) -> dict:
+    fees = {fee.location_id: fee.fee for fee in session.scalars(
+        select(LocationFee).where(LocationFee.code == item.code))}
+    return schemas.service_out(item, fees)
+
+
+def get_service(session: Session, code) -> dict:
+    return service_of(session, _service(session, code))
+
+
 def _service(session: Session, code) -> ServiceItem:
     item = session.get(ServiceItem, str(code or "").strip().upper())
     if item is None:
@@ -43,8 +53,16 @@ def _service(session: Session, code) -> ServiceItem:
 
 
 def save_service(session: Session, payload) -> ServiceItem:
-    """Add a service, or change one (its code stays: old invoices name it)."""
+    """Add a service, or change one (its code stays: old invoices name it).
+    `location_fees` ({location id: cents, or None for the default fee}), if
+    given, are set in the same transaction."""
     data = schemas.service_input(payload)
+    fees = payload.get("location_fees") or {}
+    if not isinstance(fees, dict) or not all(
+            fee is None or (isinstance(fee, int) and not isinstance(fee, bool)
+                            and 0 <= fee <= 99_999_999) for fee in fees.values()):
+        raise InvalidFields({"location_fees": "Enter each location's fee as an amount like "
+                                              "150.00, or leave it empty."})
     item = session.get(ServiceItem, data["code"])
     if item is None:
         if payload.get("existing"):
@@ -57,6 +75,9 @@ def save_service(session: Session, payload) -> ServiceItem:
     item.description, item.fee = data["description"], data["fee"]
     item.modifiers, item.place_of_service = ",".join(data["modifiers"]), data["place_of_service"]
     item.updated_at = utcnow()
+    session.flush()
+    for location_id, fee in fees.items():
+        set_location_fee(session, item.code, location_id, fee, announce=False)
     changed(session, "service")
     return item
 
@@ -68,7 +89,7 @@ def set_service_active(session: Session, code, active: bool) -> ServiceItem:
     return item
 
 
-def set_location_fee(session: Session, code, location_id, fee) -> ServiceItem:
+def set_location_fee(session: Session, code, location_id, fee, announce: bool = True) -> ServiceItem:
     """The service's fee at one location (None: its default fee applies there)."""
     item = _service(session, code)
     location_id = str(location_id or "").strip()
@@ -86,7 +107,9 @@ def set_location_fee(session: Session, code, location_id, fee) -> ServiceItem:
         else:
             current.fee = fee
     item.updated_at = utcnow()
-    changed(session, "location_fee")
+    session.flush()
+    if announce:
+        changed(session, "location_fee")
     return item
 
 

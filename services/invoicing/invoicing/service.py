@@ -11,6 +11,7 @@ from servicekit.events import broadcast, handles
 from servicekit.inbox import handle_once
 from servicekit.outbox import OutboxRelay
 from servicekit.rpc import TimedRpcProxy, rpc
+from servicekit.text import FieldChecks
 
 from invoicing import catalog, handlers, holds, references, schemas, usecases
 from invoicing.domain import PAYABLE
@@ -31,24 +32,30 @@ class InvoicingService:
         return catalog.list_services(self.db, bool(include_inactive))
 
     @rpc(expected_exceptions=EXPECTED)
+    def get_service(self, code):
+        return catalog.get_service(self.db, code)
+
+    @rpc(expected_exceptions=EXPECTED)
     def save_service(self, payload, actor):
-        item = catalog.save_service(self.db, payload if isinstance(payload, dict) else {})
+        payload = payload if isinstance(payload, dict) else {}
+        self._check_locations([loc for loc, fee in dict(payload.get("location_fees") or {}).items()
+                               if fee is not None])
+        item = catalog.save_service(self.db, payload)
         self.db.commit()
-        return schemas.service_out(item)
+        return catalog.service_of(self.db, item)
 
     @rpc(expected_exceptions=EXPECTED)
     def set_service_active(self, code, active, actor):
         item = catalog.set_service_active(self.db, code, active)
         self.db.commit()
-        return schemas.service_out(item)
+        return catalog.service_of(self.db, item)
 
     @rpc(expected_exceptions=EXPECTED)
     def set_location_fee(self, code, location_id, fee, actor):
-        if fee is not None:
-            references.check_location(self.clients, self.organizations, str(location_id))
+        self._check_locations([location_id] if fee is not None else [])
         item = catalog.set_location_fee(self.db, code, location_id, fee)
         self.db.commit()
-        return schemas.service_out(item)
+        return catalog.service_of(self.db, item)
 
     @rpc(expected_exceptions=EXPECTED)
     def list_providers(self, include_inactive=False):
@@ -183,6 +190,13 @@ class InvoicingService:
         return schemas.invoice_out(invoice, usecases.activity(self.db, invoice.id),
                                    holds.held_amounts(self.db, [invoice.id]).get(invoice.id),
                                    provider)
+
+    def _check_locations(self, location_ids):
+        checks = FieldChecks()
+        for location_id in location_ids:
+            checks.run("location_id", references.check_location, self.clients, self.organizations,
+                       str(location_id))
+        checks.raise_if_any()
 
     def _save(self, payload, actor, invoice_id, check_only):
         data, checks = schemas.invoice_input(payload)

@@ -173,3 +173,17 @@ def test_check_only_finds_problems_and_saves_nothing(invoicing):
                                                 check_only=True)) == {
         "payment_type": "Choose a payment type."}
     assert counts(engine) == before
+
+
+def test_a_service_and_its_location_fees_are_saved_together(invoicing):
+    proxy, engine, _ = invoicing
+    saved = proxy.save_service({"code": "h0004", "description": "Counseling, per 15 minutes",
+                                "fee": 3500, "modifiers": "hj", "place_of_service": "11",
+                                "location_fees": {"loc_1": 3000}}, "st_admin")
+    assert (saved["code"], saved["modifiers"], saved["location_fees"]) == \
+        ("H0004", ["HJ"], {"loc_1": 3000})
+    assert proxy.get_service("H0004") == saved
+    assert refused(lambda: proxy.save_service({"code": "H0005", "description": "x", "fee": 1,
+                                                "location_fees": {"loc_9": 100}}, "st_admin")) \
+        == {"location_id": "Pick a location from the list (that one was not found)."}
+    assert [c["data"]["part"] for c in outbox(engine, "CatalogChanged")] == ["service"]

@@ -16,6 +16,7 @@ from portal_gateway.reads import CachedReads
 from portal_gateway.pages.admin import AdminPages
 from portal_gateway.pages.auth import AuthPages
 from portal_gateway.pages.billing import BillingPages
+from portal_gateway.pages.staff_catalog import CatalogPages
 from portal_gateway.pages.pay import PayPages
 from portal_gateway.pages.portal import PortalPages
 from portal_gateway.pages.portal_billing import PortalBillingPages
@@ -24,6 +25,7 @@ from portal_gateway.pages.staff_payments import StaffPaymentPages
 
 
 class PortalGateway(CachedReads, AuthPages, StaffClientPages, BillingPages, StaffPaymentPages, AdminPages,
+                    CatalogPages,
                     PortalPages, PortalBillingPages, PayPages):
     name = "portal-gateway"
     # A page gives up on a read after 10 s: a person will not wait longer. A
