@@ -190,8 +190,12 @@ def _line(raw, position: int, checks: FieldChecks) -> dict:
                 name + "pos", place_of_service, raw.get("place_of_service"),
                 f"Enter the place of service on line {row} as two digits, like 11 or 02.")}
     if raw.get("unit_price") is not None:
-        line["unit_price"] = checks.run(name + "price", _whole, raw["unit_price"],
-                                        f"Enter the price on line {row} as an amount like 150.00.")
+        price = raw["unit_price"]
+        too_big = isinstance(price, int) and not isinstance(price, bool) and price > MAX_AMOUNT
+        line["unit_price"] = checks.run(
+            name + "price", _whole, price,
+            f"The price on line {row} can be at most $999,999.99." if too_big else
+            f"Enter the price on line {row} as an amount like 150.00.")
     return line
 
 
