@@ -56,7 +56,7 @@ def test_a_seventh_line_is_kept_and_another_is_added_without_javascript(cairn):
     more = staff.post("/staff/clients/cl_demo_sam/invoices", data={**form, "add_line": "1"})
     assert more.status_code == 200 and 'name="line8_service"' in more.text
     invoice_id = create_invoice(staff, "cl_demo_sam", **{k: v for k, v in form.items() if k != "csrf"},
-                                discount_kind="none", discount_value="", line2_service="90853")
+                                discount_kind="none", discount_value="")
     page = staff.get(f"/staff/invoices/{invoice_id}").text
     assert page.count("90853 ·") == 7 and "$420.00" in page      # 7 × $60.00
 

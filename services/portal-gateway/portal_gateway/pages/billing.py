@@ -100,16 +100,20 @@ class BillingPages:
     @http("POST", "/staff/invoices/<invoice_id>/send")
     @signed_in("staff", "billing.write")
     def send_invoice(self, request, session, invoice_id):
-        """Email needs an address: with none, say so and record nothing. The
-        client read is audited as the send (no separate record_access)."""
+        """Email needs an address: with none, say so and record nothing
+        (the client is read only for email; posting to the portal needs no
+        address)."""
         channel = request.form.get("channel", "email")
         channel = channel if channel in ("email", "portal") else "email"
-        invoice = self.invoicing.get_invoice(invoice_id)
-        client = self.clients.get_client(invoice["client_id"], actor_of(session, request),
-                                         f"invoice.send_{channel}")
-        if channel == "email" and not (client.get("email") or "").strip():
-            return web.redirect(f"/staff/invoices/{invoice_id}?notice=no-email")
-        self.invoicing.send_invoice(invoice_id, channel, session["subject_id"])
+        if channel == "email":
+            invoice = self.invoicing.get_invoice(invoice_id)
+            client = self.clients.get_client(invoice["client_id"], actor_of(session, request),
+                                             "invoice.read")
+            if not (client.get("email") or "").strip():
+                return web.redirect(f"/staff/invoices/{invoice_id}?notice=no-email")
+        invoice = self.invoicing.send_invoice(invoice_id, channel, session["subject_id"])
+        self.clients.record_access(actor_of(session, request), f"invoice.send_{channel}",
+                                   invoice["client_id"])
         return web.redirect(f"/staff/invoices/{invoice_id}?notice=sent-{channel}")
 
     @http("GET", "/staff/invoices/<invoice_id>/void")
