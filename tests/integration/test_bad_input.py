@@ -40,7 +40,7 @@ def rpc(cairn):
     ({"line1_price": "999999999"}, "The price on line 1 can be at most $999,999.99."),
     ({"line1_price": "-5"}, "Enter the price on line 1 as an amount like 150.00."),
     ({"line1_service": "99999"}, "The service 99999 on line 1 is not in the catalog."),
-    ({"line2_discount": "61.00"}, "The discount on line 2 is more than the line ($120.00)."),
+    ({"line2_discount": "121.00"}, "The discount on line 2 is more than the line ($120.00)."),
     ({"location_id": "loc_nowhere"}, "Pick a location from the list"),
     ({"payment_type": "barter"}, "Choose a payment type."),
     ({"memo": "see me\x00"}, "The note contains characters that cannot be saved"),
