@@ -22,9 +22,9 @@ def sign_in(page, area, login, password):
 def new_invoice(page, client_id, service="90834", send=None):
     page.goto(f"{page.base}/staff/clients/{client_id}/invoices/new")
     page.get_by_label("Location").select_option(label="Main Campus")
-    page.get_by_label("Payment type").select_option(label="Private pay")
+    page.get_by_label("Payment type").select_option(label="Self-pay")
     page.get_by_label("Service on line 1").select_option(service)
-    page.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Save as draft").click()
     number = re.search(r"INV-\d{6}", page.locator("h1").inner_text()).group(0)
     if send:
         page.get_by_role("button", name=send).click()
