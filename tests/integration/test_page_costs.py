@@ -60,10 +60,14 @@ def test_staff_pages_keep_to_their_rpc_budget(cairn, billed):
     assert cost(staff, f"/staff/invoices/{billed['invoice']}") == THREE_OWNERS
     assert cost(staff, f"/staff/payments/{billed['payment']}") == THREE_OWNERS
     assert cost(staff, "/staff/clients/cl_demo_jordan/invoices/new") == 1
+    assert cost(staff, f"/staff/invoices/{billed['invoice']}/void") == 2
     assert cost(staff, "/staff/account") == 0
     admin = cairn.staff(*ADMIN)
     assert cost(admin, "/staff/settings") == 0
     assert cost(admin, "/staff/audit") == 1
+    assert cost(admin, "/staff/settings/catalog") == 2          # services and providers, at once
+    assert cost(admin, "/staff/settings/catalog/90834") == 1
+    assert cost(admin, "/staff/settings/providers/new") == 0
 
 
 def test_portal_and_pay_pages_keep_to_their_rpc_budget(cairn, billed):

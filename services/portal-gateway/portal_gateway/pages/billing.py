@@ -15,6 +15,11 @@ PAYMENT_TYPES = [("private_pay", "Self-pay"), ("sliding_scale", "Sliding scale")
                  ("deductible", "Insurance deductible"), ("payment_plan", "Payment plan")]
 
 
+EDITABLE = ("draft", "open", "sent")   # invoicing.domain.EDITABLE, with nothing paid
+PAID_LINES = ("This invoice has a payment applied, so its lines cannot be changed. "
+              "Use “Add an adjustment” on the invoice instead.")
+
+
 class BillingPages:
 
     @http("GET", "/staff/clients/<client_id>/financial")
@@ -69,6 +74,10 @@ class BillingPages:
     @signed_in("staff", "billing.write")
     def edit_invoice(self, request, session, invoice_id):
         invoice = self.invoicing.get_invoice(invoice_id)
+        if invoice["amount_paid"] or invoice["status"] not in EDITABLE:
+            return web.error_page(409, PAID_LINES if invoice["amount_paid"] else
+                                  "This invoice can no longer be edited.", session=session,
+                                  area="staff")
         client = self.clients.get_client(invoice["client_id"], actor_of(session, request))
         return self._invoice_form(session, client, form=forms.form_from_invoice(invoice),
                                   invoice=invoice)
