@@ -5,8 +5,10 @@ email address is not "sent" by email; voiding asks for a reason first."""
 import re
 
 import pytest
+from nameko.standalone.rpc import ClusterRpcProxy
 
 from tests.integration.test_invoice_flow import create_invoice
+from tests.support.processes import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -85,3 +87,17 @@ def test_voiding_asks_for_a_reason_on_a_confirmation_page(cairn):
     assert field_error(refused.text, "reason") == "Enter why this invoice is being voided."
     done = staff.post(f"/staff/invoices/{invoice_id}/void", data={"csrf": csrf, "reason": "Entered twice"})
     assert "Invoice voided." in done.text and "Voided: Entered twice" in done.text
+
+
+def test_a_catalog_change_reaches_the_invoice_form_at_once(cairn):
+    """The gateway keeps the catalog; CatalogChanged (a broadcast) drops it,
+    even when the change was not made through this gateway."""
+    staff = cairn.staff()
+    page = "/staff/clients/cl_demo_sam/invoices/new"
+    assert "H2019" not in staff.get(page).text          # the catalog is now cached
+    with ClusterRpcProxy({"AMQP_URI": cairn.stack.env["CAIRN_AMQP_URI"]}) as rpc:
+        rpc.invoicing.save_service({"code": "H2019", "description": "Dialectical behavior therapy",
+                                    "fee": 4500, "location_fees": {"loc_main": 4000}}, "st_demo_admin")
+    wait_until(lambda: "H2019 · Dialectical behavior therapy" in staff.get(page).text,
+               timeout=10, what="the new service on the invoice form")
+    assert "data-fees='{\"loc_main\": 4000}'" in staff.get(page).text

@@ -158,7 +158,7 @@ def test_an_ach_payment_that_fails_after_three_days_reopens_the_invoice_and_tell
     invoice_page = staff.get(f"/staff/invoices/{invoice_id}").text
     assert "is pending" in invoice_page and "Collect payment" not in invoice_page
     csrf = staff.csrf(f"/staff/invoices/{invoice_id}")
-    void = staff.post(f"/staff/invoices/{invoice_id}/void", data={"csrf": csrf})
+    void = staff.post(f"/staff/invoices/{invoice_id}/void", data={"csrf": csrf, "reason": "Entered twice"})
     assert void.status_code == 400 and "being processed" in void.text
     again = Payer().page(link)
     assert "already being processed" in again.text            # not offered for payment again
@@ -322,7 +322,8 @@ def test_a_voided_invoices_link_stops_working(cairn):
     payer = Payer()
     assert payer.page(link).status_code == 200
     csrf = staff.csrf(f"/staff/invoices/{invoice_id}")
-    assert "Invoice voided" in staff.post(f"/staff/invoices/{invoice_id}/void", data={"csrf": csrf}).text
+    assert "Invoice voided" in staff.post(f"/staff/invoices/{invoice_id}/void",
+                                          data={"csrf": csrf, "reason": "Entered twice"}).text
 
     def dead():
         page = Payer().page(link)
