@@ -106,3 +106,70 @@ def test_the_form_shows_every_error_next_to_its_field_with_a_summary():
     assert '<p class="field-error" id="line7_discount-error">The discount on line 7' in html
     assert 'name="line7_service"' in html and "data-fees='{\"loc_1\": 5000}'" in html
     assert "Save and finalize" in html and "Add another line" in html
+
+
+SESSION = {"csrf": "x", "permissions": ["billing.write", "billing.read", "org.admin"], "name": "Riley"}
+INVOICE = {"id": "inv_1", "number": "INV-000001", "client_id": "cl_1", "location_id": "loc_1",
+           "payment_type": "payment_plan", "payment_type_label": "Payment plan", "status": "open",
+           "discount": {"kind": "percent", "value": 1000}, "subtotal": 21000, "line_discounts": 1500,
+           "invoice_discount": 1950, "discount_amount": 3450, "total": 17550, "amount_paid": 0,
+           "balance": 17550, "held": 0, "pending": 0, "available": 17550, "memo": "Call after 5pm",
+           "due_on": "2026-12-31", "provider_id": "prv_1",
+           "provider": {"id": "prv_1", "name": "Alex Rivera", "credentials": "LCSW", "npi": "1234567893"},
+           "diagnosis_codes": ["F32.1", "F41.1"], "no_charge": False, "void_reason": "",
+           "lines": [{"service_code": "90834", "description": "Psychotherapy", "units": 1,
+                      "unit_price": 15000, "amount": 15000, "discount": {"kind": "fixed", "value": 1500},
+                      "line_discount": 1500, "discount_share": 1350, "net": 12150,
+                      "service_date": "2026-11-20", "modifiers": ["HJ", "95"], "place_of_service": "02"},
+                     {"service_code": "90853", "description": "Group", "units": 1, "unit_price": 6000,
+                      "amount": 6000, "discount": {"kind": "none", "value": 0}, "line_discount": 0,
+                      "discount_share": 600, "net": 5400, "service_date": None, "modifiers": [],
+                      "place_of_service": ""}],
+           "activity": []}
+
+
+def test_the_invoice_page_shows_provider_diagnoses_notes_and_each_lines_discount():
+    from portal_gateway.web import templates
+    html = templates.get_template("staff/invoice.html").render(
+        session=SESSION, invoice=INVOICE, client={"id": "cl_1", "name": "Sam Lee", "first_name": "Sam"},
+        location={"name": "Main"}, payments=[], links={}, notice="no-email")
+    for shown in ("Payment plan", "Provider: Alex Rivera, LCSW · NPI 1234567893",
+                  "Diagnoses: F32.1, F41.1", "Call after 5pm", "90834-HJ-95", "place of service 02",
+                  "−$28.50", "$121.50", "Line discounts", "−$15.00", "−$19.50", "$175.50",
+                  "Sam Lee has no email address. Add one on the", "Void…"):
+        assert shown in html, shown
+    assert ">Open<" in html and "Collect payment" in html
+
+
+def test_the_void_page_says_what_will_happen_and_asks_why():
+    from portal_gateway.web import templates
+    html = templates.get_template("staff/invoice_void.html").render(
+        session=SESSION, invoice={**INVOICE, "status": "sent"},
+        client={"id": "cl_1", "name": "Sam Lee", "first_name": "Sam"}, form={},
+        errors={"reason": "Enter why this invoice is being voided."})
+    assert "Void invoice INV-000001?" in html and "cannot be un-voided" in html
+    assert 'aria-describedby="reason-error reason-hint"' in html
+    assert "Sam has already been sent this invoice" in html
+
+
+def test_the_settings_pages_render_services_fees_and_providers():
+    from portal_gateway.web import templates
+    locations = [{"id": "loc_1", "name": "Main"}, {"id": "loc_2", "name": "North"}]
+    service = {"code": "90834", "description": "Psychotherapy", "fee": 15000, "active": False,
+               "modifiers": ["HJ"], "place_of_service": "11", "location_fees": {"loc_2": 12000}}
+    html = templates.get_template("staff/catalog.html").render(
+        session=SESSION, services=[service], providers=[{**INVOICE["provider"], "active": True}],
+        locations=locations, notice="deactivated")
+    assert "North: $120.00" in html and "Offer again" in html and "Alex Rivera" in html
+    from portal_gateway.pages.staff_catalog import service_form, service_payload
+    form = service_form(service)
+    assert form["fee_loc_2"] == "120.00" and form["modifiers"] == "HJ"
+    payload, errors = service_payload(MultiDict({**form, "fee_loc_1": "abc"}), locations)
+    assert payload["location_fees"] == {"loc_2": 12000} and payload["fee"] == 15000
+    assert errors == {"fee_loc_1": "Enter the fee at Main as an amount like 150.00, or leave it empty."}
+    html = templates.get_template("staff/service_form.html").render(
+        session=SESSION, service=None, form={}, errors={"code": "Enter the code."}, locations=locations)
+    assert 'id="code-error"' in html and 'for="fee_loc_2"' in html
+    html = templates.get_template("staff/provider_form.html").render(
+        session=SESSION, provider=None, form={}, errors={"npi": "An NPI is 10 digits."})
+    assert 'aria-describedby="npi-error npi-hint"' in html
