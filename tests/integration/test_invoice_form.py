@@ -57,10 +57,14 @@ def test_a_seventh_line_is_kept_and_another_is_added_without_javascript(cairn):
         form.update({f"line{row}_service": "90853", f"line{row}_units": "1"})
     more = staff.post("/staff/clients/cl_demo_sam/invoices", data={**form, "add_line": "1"})
     assert more.status_code == 200 and 'name="line8_service"' in more.text
+    assert "Alex Rivera, LCSW" in more.text                    # the demo clinic's provider
     invoice_id = create_invoice(staff, "cl_demo_sam", **{k: v for k, v in form.items() if k != "csrf"},
-                                discount_kind="none", discount_value="")
+                                discount_kind="none", discount_value="", action="finalize",
+                                provider_id="prv_demo_rivera", diagnosis_codes="f32.1 F41.1")
     page = staff.get(f"/staff/invoices/{invoice_id}").text
     assert page.count("90853 ·") == 7 and "$420.00" in page      # 7 × $60.00
+    assert "Provider: Alex Rivera, LCSW" in page and "Diagnoses: F32.1, F41.1" in page
+    assert re.search(r'data-testid="invoice-status">Open<', page)
 
 
 def test_send_by_email_to_someone_without_an_address_says_so_and_records_nothing(cairn):
