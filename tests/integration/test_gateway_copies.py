@@ -68,3 +68,19 @@ def test_new_clinic_details_show_on_every_copy(cairn, second_copy):
     assert saved.status_code == 200 and "Hours changed" in admin.get("/staff/settings").text
     wait_until(lambda: "Hours changed" in patient.get("/portal").text, timeout=5,
                what="the second copy to show the new welcome message")
+
+
+def test_a_catalog_change_shows_on_every_copy(cairn, second_copy):
+    admin = cairn.staff(*ADMIN)
+    there = on(second_copy, admin)
+    form = "/staff/clients/cl_demo_sam/invoices/new"
+    assert "H0001 · Alcohol" in there.get(form).text            # the catalog now cached there
+    csrf = admin.csrf("/staff/settings/catalog")
+    admin.post("/staff/settings/catalog/H0001/active", data={"csrf": csrf, "active": "0"})
+    admin.post("/staff/settings/providers/new", data={"csrf": csrf, "name": "Dana Cho",
+                                                      "credentials": "PsyD"})
+    wait_until(lambda: "H0001 · Alcohol" not in there.get(form).text, timeout=5,
+               what="the second copy to stop offering a deactivated service")
+    assert "Dana Cho, PsyD" in there.get(form).text
+    assert "Deactivated" in admin.get("/staff/settings/catalog").text
+    admin.post("/staff/settings/catalog/H0001/active", data={"csrf": csrf, "active": "1"})
