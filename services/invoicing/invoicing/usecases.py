@@ -3,6 +3,7 @@ changes state, and records its event in the same transaction. The caller
 commits."""
 from __future__ import annotations
 
+import re
 import secrets
 
 from sqlalchemy import select, update
@@ -19,6 +20,7 @@ from invoicing.models import (BillingProvider, Counter, Invoice, InvoiceActivity
                               LocationFee, ServiceItem)
 
 SOURCE = "invoicing"
+LINE_FIELD = re.compile(r"^line[0-9]+_")
 
 
 def load_invoice(session: Session, invoice_id, lock: bool = False) -> Invoice:
@@ -94,21 +96,22 @@ def _check_provider(session: Session, provider_id: str, checks: FieldChecks) -> 
             checks.add("provider_id", "Choose a provider from the list.")
 
 
-def _price(lines, extras_complete: bool, data: dict, checks: FieldChecks):
+def _price(lines, complete: bool, data: dict, checks: FieldChecks):
     """domain.price over the lines that could be priced. With some lines
-    missing, only line problems are kept (the invoice's would be guesses)."""
+    missing, only each line's own problems are kept (the invoice's would be
+    guesses)."""
     if not lines or data["discount"] is None:
         return None
     try:
         totals = domain.price(lines, data["discount"])
-        if extras_complete:
+        if complete:
             domain.check_total(totals.total, data["no_charge"])
     except domain.RuleBroken as broken:
         for field, message in broken.errors.items():
-            if extras_complete or field.startswith("line"):
+            if complete or LINE_FIELD.match(field):
                 checks.add(field, message)
         return None
-    return totals if extras_complete else None
+    return totals if complete else None
 
 
 def save_invoice(session: Session, data: dict, checks: FieldChecks, actor: str,
