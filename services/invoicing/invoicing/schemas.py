@@ -70,9 +70,13 @@ def invoice_input(payload) -> tuple[dict, FieldChecks]:
 
 
 def _required(value, message: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidInput(message)
-    return clean(value, "this", 40)
+    """A choice from a list (a location, a service): anything else, pasted
+    control characters included, is "choose one"."""
+    try:
+        chosen = clean(value, "this", 40, required=True)
+    except InvalidInput:
+        raise InvalidInput(message) from None
+    return chosen
 
 
 def _choice(value, choices, message: str) -> str:

@@ -187,3 +187,21 @@ def test_a_service_and_its_location_fees_are_saved_together(invoicing):
                                                 "location_fees": {"loc_9": 100}}, "st_admin")) \
         == {"location_id": "Pick a location from the list (that one was not found)."}
     assert [c["data"]["part"] for c in outbox(engine, "CatalogChanged")] == ["service"]
+
+
+def test_control_characters_in_any_field_are_named_next_to_it(invoicing):
+    proxy, engine, _ = invoicing
+    before = counts(engine)
+    nul = "\x00"
+    errors = refused(lambda: proxy.create_invoice({
+        **PAYLOAD, "location_id": "loc_1" + nul, "payment_type": "copay" + nul,
+        "provider_id": nul, "diagnosis_codes": "F32.1" + nul, "memo": "a\x1bb", "due_on": nul,
+        "lines": [{"service_code": "90834" + nul, "units": 1, "modifiers": "HJ" + nul,
+                   "service_date": nul, "place_of_service": "1" + nul}]}, "st_1"))
+    assert errors["location_id"] == "Pick a location."
+    assert errors["payment_type"] == "Choose a payment type."
+    assert errors["line1_service"] == "Choose a service on line 1."
+    assert set(errors) == {"location_id", "payment_type", "provider_id", "diagnosis_codes", "memo",
+                           "due_on", "line1_service", "line1_modifiers", "line1_date", "line1_pos"}
+    assert all("\x00" not in message for message in errors.values())
+    assert counts(engine) == before
