@@ -205,3 +205,15 @@ def test_control_characters_in_any_field_are_named_next_to_it(invoicing):
                            "due_on", "line1_service", "line1_modifiers", "line1_date", "line1_pos"}
     assert all("\x00" not in message for message in errors.values())
     assert counts(engine) == before
+
+
+def test_a_draft_is_finalized_once_and_an_edit_keeps_its_status(invoicing):
+    proxy, _, _ = invoicing
+    draft = proxy.create_invoice(PAYLOAD, "st_1")
+    opened = proxy.finalize_invoice(draft["id"], "st_1")
+    assert opened["status"] == "open" and opened["activity"][-1]["what"] == "Finalized"
+    with pytest.raises(RemoteError, match="Only a draft can be finalized"):
+        proxy.finalize_invoice(draft["id"], "st_1")
+    assert proxy.update_invoice(draft["id"], {**PAYLOAD, "finalize": True}, "st_1")["status"] == "open"
+    proxy.send_invoice(draft["id"], "email", "st_1")
+    assert proxy.update_invoice(draft["id"], PAYLOAD, "st_1")["status"] == "sent"
