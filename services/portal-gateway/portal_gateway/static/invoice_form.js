@@ -154,6 +154,14 @@ if (typeof module !== "undefined" && module.exports) { module.exports = CairnInv
   function renumber() {
     Array.prototype.forEach.call(lines.querySelectorAll("[data-line]"), function (line, i) {
       var n = String(i + 1);
+      if (line.querySelector("[data-number]").textContent !== n) {
+        // what the server said names the old number: it is said again on saving
+        Array.prototype.forEach.call(line.querySelectorAll(".field-error"), function (el) { el.remove(); });
+        Array.prototype.forEach.call(line.querySelectorAll("[aria-invalid]"), function (el) {
+          el.removeAttribute("aria-invalid");
+          el.removeAttribute("aria-describedby");
+        });
+      }
       Array.prototype.forEach.call(line.querySelectorAll("[id],[name],[for],[aria-describedby]"), function (el) {
         ["id", "name", "for", "aria-describedby"].forEach(function (attr) {
           var value = el.getAttribute(attr);
