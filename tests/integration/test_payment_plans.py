@@ -71,6 +71,14 @@ def test_two_copies_charge_a_signed_plans_installment_exactly_once(two_copies):
     assert "Choose at least one invoice with a balance." in bad.text
     assert "Choose between 2 and 36 installments." in bad.text
     assert "The first payment date cannot be in the past." in bad.text
+    uneven = plan_form(staff, "cl_demo_jordan", invoice=invoice_id, installments="3",
+                       frequency="monthly", first_due_on=str(today), amounts="50.00, 50.00, 49.99")
+    assert uneven.status_code == 400
+    assert re.search(r'id="amounts-error">The installments must add up to the balance being '
+                     r'paid.<', uneven.text)
+    unreadable = plan_form(staff, "cl_demo_jordan", invoice=invoice_id, installments="3",
+                           frequency="monthly", first_due_on=str(today), amounts="fifty")
+    assert unreadable.status_code == 400 and 'id="amounts-error">Enter the amounts like' in unreadable.text
     assert cairn.sql("invoicing", "select id from payment_plans") == []
     preview = plan_form(staff, "cl_demo_jordan", invoice=invoice_id, installments="3",
                         frequency="monthly", first_due_on=str(today), action="preview")

@@ -78,10 +78,10 @@ def schedule(total: int, count: int, frequency: str, first: date, today: date) -
 def check_amounts(total: int, given: list[int]) -> None:
     """Installment amounts a person typed must add up to the balance."""
     if sum(given) != total:
-        raise PlanRuleBroken("installments", "The installments must add up to the balance "
-                                             "being paid.")
+        raise PlanRuleBroken("amounts", "The installments must add up to the balance "
+                                        "being paid.")
     if any(amount < MIN_INSTALLMENT for amount in given):
-        raise PlanRuleBroken("installments", "Each installment must be at least $0.50.")
+        raise PlanRuleBroken("amounts", "Each installment must be at least $0.50.")
 
 
 def allocate_oldest_first(amount: int, balances: list[tuple[str, int]]) -> list[tuple[str, int]]:

@@ -73,11 +73,10 @@ def plan_input(payload, checks: FieldChecks) -> dict:
     if amounts not in (None, "", []):
         if not isinstance(amounts, list) or not all(
                 isinstance(a, int) and not isinstance(a, bool) for a in amounts):
-            checks.add("installments", "Enter each installment as an amount in dollars and cents.")
+            checks.add("amounts", "Enter each installment as an amount in dollars and cents.")
             amounts = None
         elif count is not None and len(amounts) != count:
-            checks.add("installments", f"Enter {count} installment amounts, one for each "
-                                       "installment.")
+            checks.add("amounts", f"Enter {count} amounts, one for each installment.")
     else:
         amounts = None
     return {"client_id": client_id, "invoice_ids": list(dict.fromkeys(i.strip() for i in invoice_ids)),

@@ -80,8 +80,8 @@ def test_a_plan_with_bad_fields_names_each_and_saves_nothing(stack):
     with pytest.raises(InvalidFields) as error:
         proxy.create_plan(plan_payload([mine["id"]], installments=3,
                                        amounts=[10000, 10000, 4299]), "st_1")
-    assert error.value.errors == {"installments": "The installments must add up to the balance "
-                                                  "being paid."}
+    assert error.value.errors == {"amounts": "The installments must add up to the balance "
+                                             "being paid."}
     with pytest.raises(InvalidFields) as error:
         proxy.create_plan(plan_payload([other["id"], draft["id"]], installments=40,
                                        frequency="daily",

@@ -67,8 +67,9 @@ def test_a_bad_plan_names_the_field(total, count, frequency, first, field):
 
 def test_typed_amounts_must_add_up_to_the_balance():
     check_amounts(30000, [10000, 10000, 10000])
-    with pytest.raises(PlanRuleBroken, match="add up"):
+    with pytest.raises(PlanRuleBroken, match="add up") as broken:
         check_amounts(30000, [10000, 10000, 9999])
+    assert broken.value.field == "amounts"
 
 
 @given(st.integers(0, 10**6), st.lists(st.integers(0, 10**5), max_size=6))

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from portal_gateway.web import http
 
-from servicekit.errors import InvalidFields
+from servicekit.errors import InvalidFields, InvalidInput
 
-from portal_gateway import web
+from portal_gateway import forms, web
 from portal_gateway.access import actor_of, signed_in
 
 FREQUENCIES = [("monthly", "Monthly"), ("biweekly", "Every two weeks"), ("weekly", "Weekly")]
@@ -17,13 +17,26 @@ FREQUENCIES = [("monthly", "Monthly"), ("biweekly", "Every two weeks"), ("weekly
 def plan_form(form) -> dict:
     """What the plan form submitted, kept to show it again."""
     return {"invoices": form.getlist("invoice"), "installments": form.get("installments", "").strip(),
-            "frequency": form.get("frequency", ""), "first_due_on": form.get("first_due_on", "").strip()}
+            "frequency": form.get("frequency", ""), "first_due_on": form.get("first_due_on", "").strip(),
+            "amounts": form.get("amounts", "").strip()}
+
+
+def typed_amounts(text: str) -> list[int] | None:
+    """"100.00, 100.00, 50.00" → cents; empty: split evenly. InvalidInput if unreadable."""
+    if not text:
+        return None
+    try:
+        return [forms.cents(part.strip().lstrip("$"), "Each installment")
+                for part in text.split(",")]
+    except InvalidInput:
+        raise InvalidInput("Enter the amounts like 100.00, 100.00, 50.00 (one per installment), "
+                           "or leave this empty to split the balance evenly.") from None
 
 
 def plan_payload(form: dict, client_id: str) -> dict:
     return {"client_id": client_id, "invoice_ids": form["invoices"],
             "installments": form["installments"], "frequency": form["frequency"],
-            "first_due_on": form["first_due_on"]}
+            "first_due_on": form["first_due_on"], "amounts": typed_amounts(form["amounts"])}
 
 
 class StaffPlanPages:
@@ -33,7 +46,7 @@ class StaffPlanPages:
     def new_plan(self, request, session, client_id):
         return self._plan_form(request, session, client_id,
                                {"invoices": None, "installments": "3", "frequency": "monthly",
-                                "first_due_on": ""})
+                                "first_due_on": "", "amounts": ""})
 
     @http("POST", "/staff/clients/<client_id>/plans")
     @signed_in("staff", "billing.write")
@@ -42,7 +55,12 @@ class StaffPlanPages:
         if request.form.get("action") == "preview":
             return self._plan_form(request, session, client_id, form, preview=True)
         try:
-            plan = self.invoicing.create_plan(plan_payload(form, client_id), session["subject_id"])
+            payload = plan_payload(form, client_id)
+        except InvalidInput as problem:
+            return self._plan_form(request, session, client_id, form, {"amounts": str(problem)},
+                                   status=400)
+        try:
+            plan = self.invoicing.create_plan(payload, session["subject_id"])
         except InvalidFields as problems:
             return self._plan_form(request, session, client_id, form, problems.errors, status=400)
         return web.redirect(f"/staff/plans/{plan['id']}?notice=created")
