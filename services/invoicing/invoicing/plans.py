@@ -448,6 +448,10 @@ def preview(payload) -> dict:
     try:
         planned = rules.schedule(total, parsed["count"], parsed["frequency"], parsed["first"],
                                  clock.today())
+        if parsed["amounts"] is not None:
+            rules.check_amounts(total, parsed["amounts"])
+            planned = [rules.Planned(p.number, p.due_on, a)
+                       for p, a in zip(planned, parsed["amounts"])]
     except rules.PlanRuleBroken as broken:
         raise InvalidFields({broken.field: str(broken)}) from None
     return {"total": total, "installments": [

@@ -204,3 +204,20 @@ def test_two_claimers_never_take_the_same_installment(stack):
         second.close()
     keys = [e["data"]["attempt_key"] for e in outbox(engine, "InstallmentDue")]
     assert len(keys) == len(set(keys)) == 3
+
+
+def test_the_preview_shows_the_schedule_a_form_would_make(stack):
+    proxy, *_ = stack
+    first = clock.today() + timedelta(days=10)
+    preview = proxy.preview_plan({"total": 10001, "installments": "3", "frequency": "biweekly",
+                                  "first_due_on": first.isoformat()})
+    assert [r["amount"] for r in preview["installments"]] == [3334, 3334, 3333]
+    assert [r["due_on"] for r in preview["installments"]] == [
+        (first + timedelta(days=14 * n)).isoformat() for n in range(3)]
+    typed = proxy.preview_plan({"total": 10001, "installments": 2, "frequency": "monthly",
+                                "first_due_on": first.isoformat(), "amounts": [5001, 5000]})
+    assert [r["amount"] for r in typed["installments"]] == [5001, 5000]
+    with pytest.raises(InvalidFields) as error:
+        proxy.preview_plan({"total": 10001, "installments": 2, "frequency": "monthly",
+                            "first_due_on": first.isoformat(), "amounts": [5000, 5000]})
+    assert set(error.value.errors) == {"amounts"}

@@ -98,9 +98,12 @@ class StaffPlanPages:
             try:
                 schedule = self.invoicing.preview_plan(
                     {"total": total, "installments": form["installments"],
-                     "frequency": form["frequency"], "first_due_on": form["first_due_on"]})
+                     "frequency": form["frequency"], "first_due_on": form["first_due_on"],
+                     "amounts": typed_amounts(form["amounts"])})
             except InvalidFields as problems:
                 errors, status = problems.errors, 400
+            except InvalidInput as problem:
+                errors, status = {"amounts": str(problem)}, 400
         return web.page("staff/plan_form.html", status=status, session=session,
                         client=client.result(), invoices=invoices, chosen=chosen, form=form,
                         errors=errors or {}, total=total, schedule=schedule,
