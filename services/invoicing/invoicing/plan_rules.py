@@ -11,6 +11,7 @@ from datetime import date, timedelta
 FREQUENCIES = {"weekly": "Weekly", "biweekly": "Every two weeks", "monthly": "Monthly"}
 MIN_INSTALLMENTS, MAX_INSTALLMENTS = 2, 36
 MIN_INSTALLMENT = 50           # Stripe's smallest card charge: $0.50
+MAX_DAYS_TO_FIRST = 366
 DEFAULT_RETRY_DAYS = (1, 3, 7)
 CONSENT_VERSION = "plan-autopay-v1"
 

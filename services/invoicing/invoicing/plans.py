@@ -64,11 +64,13 @@ def plan_input(payload, checks: FieldChecks) -> dict:
         checks.add("installments", f"Choose between {rules.MIN_INSTALLMENTS} and "
                                    f"{rules.MAX_INSTALLMENTS} installments.")
     frequency = payload.get("frequency")
-    if frequency not in rules.FREQUENCIES:
+    if not isinstance(frequency, str) or frequency not in rules.FREQUENCIES:
         checks.add("frequency", "Choose how often to charge.")
     first = _day(checks, payload.get("first_due_on"))
     if first is not None and first < clock.today():
         checks.add("first_due_on", "The first payment date cannot be in the past.")
+    elif first is not None and (first - clock.today()).days > rules.MAX_DAYS_TO_FIRST:
+        checks.add("first_due_on", "The first payment date must be within a year from today.")
     amounts = payload.get("amounts")
     if amounts not in (None, "", []):
         if not isinstance(amounts, list) or not all(

@@ -93,6 +93,13 @@ def test_a_plan_with_bad_fields_names_each_and_saves_nothing(stack):
     with pytest.raises(InvalidFields) as error:
         proxy.create_plan(plan_payload([mine["id"]], first_due_on="2000-01-01"), "st_1")
     assert error.value.errors == {"first_due_on": "The first payment date cannot be in the past."}
+    with pytest.raises(InvalidFields) as error:
+        proxy.create_plan(plan_payload([mine["id"]], first_due_on="9999-12-31",
+                                       frequency=["monthly"], installments="two"), "st_1")
+    assert error.value.errors == {
+        "first_due_on": "The first payment date must be within a year from today.",
+        "frequency": "Choose how often to charge.",
+        "installments": "Enter the number of installments (2 to 36)."}
     assert count(engine, "select count(*) from payment_plans") == 0
 
 

@@ -3,6 +3,7 @@ schedule), reads the agreement, types their name and authorizes autopay
 with their default card or bank account on file, once."""
 from __future__ import annotations
 
+from nameko.exceptions import RemoteError
 from portal_gateway.web import http
 
 from servicekit.errors import InvalidFields
@@ -35,6 +36,10 @@ class PortalPlanPages:
                                          client_id)
         except InvalidFields as problems:
             errors = problems.errors
+        except RemoteError as error:
+            if error.exc_type != "Conflict":
+                raise
+            errors = {"form": error.value}       # signed already (a second click), or cancelled
         if errors:
             return self._portal_plan(session, plan_id, errors=errors,
                                      typed_name=signer["typed_name"], status=400)
