@@ -107,6 +107,10 @@ def test_two_copies_charge_a_signed_plans_installment_exactly_once(two_copies):
                          data={"csrf": portal.csrf(f"/portal/billing/plans/{plan_id}"),
                                "typed_name": "Jordan Okafor", "agree": "yes"})
     assert signed.status_code == 200 and "Your plan is active" in signed.text
+    again = portal.post(f"/portal/billing/plans/{plan_id}/sign",
+                        data={"csrf": portal.csrf(f"/portal/billing/plans/{plan_id}"),
+                              "typed_name": "Jordan Okafor", "agree": "yes"})
+    assert "This payment plan has already been signed." in again.text
     intents_before = len(cairn.stripe_events("payment_intent.succeeded"))
     cairn.advance_clock(7)            # the first installment is due: both copies look for it
     wait_until(lambda: installment(cairn, plan_id).status == "paid", timeout=30,
