@@ -111,3 +111,19 @@ def test_a_signed_in_page_that_only_reads_writes_nothing(cairn, billed):
     # every read is in the audit log, written in batches behind the requests
     wait_until(lambda: audited() == entries + 5, timeout=5, what="the five audit entries")
     assert quiet_totals(cairn) == before
+
+
+# ---- payment plans (plans) ----------------------------------------------------------------
+def test_payment_plan_pages_keep_to_their_rpc_budget(cairn, billed):
+    from datetime import datetime, timedelta, timezone
+    staff = billed["staff"]
+    assert cost(staff, "/staff/clients/cl_demo_jordan/plans/new") == 2   # client ∥ invoices
+    first = datetime.now(timezone.utc).date() + timedelta(days=30)
+    created = staff.post("/staff/clients/cl_demo_jordan/plans", data={
+        "csrf": staff.csrf("/staff/clients/cl_demo_jordan/plans/new"), "invoice": billed["invoice"],
+        "installments": "2", "frequency": "monthly", "first_due_on": str(first),
+        "action": "create"})
+    plan_id = re.search(r"/staff/plans/(plan_[0-9a-f]+)", created.url).group(1)
+    assert cost(staff, f"/staff/plans/{plan_id}") == 2                   # plan, then client
+    patient = cairn.sign_in("portal", *JORDAN)
+    assert cost(patient, f"/portal/billing/plans/{plan_id}") == 2        # plan ∥ methods

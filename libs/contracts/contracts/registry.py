@@ -161,6 +161,40 @@ event("CatalogChanged", 1, "invoicing",
       {"part": one_of("service", "location_fee", "provider")},
       {"part": "service"},
       broadcast=True)
+# ---- payment plans (plans) ------------------------------------------------
+_PLAN = {"plan_id": text(), "client_id": text()}
+_PLAN_EXAMPLE = {"plan_id": "plan_1", "client_id": "cl_1"}
+event("PaymentPlanCreated", 1, "invoicing",
+      {**_PLAN, "total": money(), "installment_count": integer(),
+       "frequency": one_of("weekly", "biweekly", "monthly"), "first_due_on": text(),
+       "invoice_ids": list_of({"invoice_id": text()}, min_items=1), "created_by": text()},
+      {**_PLAN_EXAMPLE, "total": _USD, "installment_count": 3, "frequency": "monthly",
+       "first_due_on": "2026-12-15", "invoice_ids": [{"invoice_id": "inv_1"}],
+       "created_by": "st_1"},
+      consumed=False)
+event("PaymentPlanSigned", 1, "invoicing",
+      {**_PLAN, "signed_at": timestamp(), "autopay_method_id": text(), "consent_version": text()},
+      {**_PLAN_EXAMPLE, "signed_at": "2026-12-01T10:00:00.000000Z",
+       "autopay_method_id": "spm_1", "consent_version": "plan-autopay-v1"},
+      consumed=False)
+# An installment to charge now: payments charges the authorized method off
+# session with `attempt_key` as the payment's request key (charged once).
+event("InstallmentDue", 1, "invoicing",
+      {**_PLAN, "installment_id": text(), "installment_number": integer(), "attempt": integer(),
+       "attempt_key": text(), "amount": money(), "saved_method_id": text(),
+       "allocations": list_of({"invoice_id": text(), "amount": money()}, min_items=1)},
+      {**_PLAN_EXAMPLE, "installment_id": "12", "installment_number": 1, "attempt": 1,
+       "attempt_key": "inst_12_1", "amount": _USD, "saved_method_id": "spm_1",
+       "allocations": [{"invoice_id": "inv_1", "amount": _USD}]})
+# A charge failed: the patient is emailed a link to pay in the portal;
+# `next_attempt_on` null means no retry is left (the plan needs attention).
+event("InstallmentFailed", 1, "invoicing",
+      {**_PLAN, "installment_id": text(), "installment_number": integer(), "attempt": integer(),
+       "amount": money(), "failure_code": text(), "next_attempt_on": text(required=False),
+       "needs_attention": boolean()},
+      {**_PLAN_EXAMPLE, "installment_id": "12", "installment_number": 1, "attempt": 1,
+       "amount": _USD, "failure_code": "card_declined", "next_attempt_on": "2026-12-02",
+       "needs_attention": False})
 
 # ---- payments -------------------------------------------------------------
 _METHODS = ("card", "us_bank_account", "check", "cash", "terminal")
@@ -180,6 +214,8 @@ _PAYMENT = {"payment_id": text(), "client_id": text(), "amount": money(),
 _PAYMENT_EXAMPLE = {"payment_id": "pay_1", "client_id": "cl_1", "amount": _USD,
                     "allocations": _ALLOCATIONS_EXAMPLE, "method": "card",
                     "initiated_by": "patient"}
+# ---- payment plans (plans): an autopay charge names the installment attempt it was for
+_PAYMENT["installment_attempt"] = text(required=False)
 _METHOD_DETAILS = {"card_brand": text(required=False), "card_last4": text(required=False),
                    "bank_name": text(required=False), "bank_last4": text(required=False),
                    "check_number": text(required=False)}

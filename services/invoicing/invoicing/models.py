@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Text, false
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -164,3 +164,81 @@ class InvoiceActivity(Base):
     at: Mapped[datetime] = mapped_column(DateTime)
     what: Mapped[str] = mapped_column(String(200))
     actor: Mapped[str] = mapped_column(String(40), default="")
+
+
+# ---- payment plans (plans) ---------------------------------------------------------
+
+class PaymentPlan(Base):
+    """Invoice balances paid in installments, charged by autopay once the
+    patient signed. awaiting_signature → active → completed; or
+    needs_attention (a charge kept failing), or cancelled."""
+    __tablename__ = "payment_plans"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(40), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    frequency: Mapped[str] = mapped_column(String(10))             # weekly | biweekly | monthly
+    installment_count: Mapped[int] = mapped_column(Integer)
+    total: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3), default="usd")
+    first_due_on: Mapped[date] = mapped_column(Date)
+    created_by: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    signed_name: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    signed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    signed_ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    signed_user_agent: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    autopay_method_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    consent_version: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    cancelled_reason: Mapped[str] = mapped_column(Text, default="")
+    invoices: Mapped[list["PlanInvoice"]] = relationship(
+        order_by="PlanInvoice.position", cascade="all, delete-orphan")
+    installments: Mapped[list["Installment"]] = relationship(
+        order_by="Installment.number", cascade="all, delete-orphan")
+
+
+class PlanInvoice(Base):
+    """An invoice a plan pays, and its balance when the plan was made."""
+    __tablename__ = "plan_invoices"
+    plan_id: Mapped[str] = mapped_column(ForeignKey("payment_plans.id"), primary_key=True)
+    invoice_id: Mapped[str] = mapped_column(ForeignKey("invoices.id"), primary_key=True,
+                                            index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[int] = mapped_column(Integer)
+
+
+class Installment(Base):
+    """One charge of a plan. `charge_on` is when autopay next charges it
+    (its due date, or a retry's date); none while a charge is under way or
+    once it is paid, cancelled or out of retries."""
+    __tablename__ = "plan_installments"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    plan_id: Mapped[str] = mapped_column(ForeignKey("payment_plans.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    due_on: Mapped[date] = mapped_column(Date)
+    amount: Mapped[int] = mapped_column(Integer)
+    # scheduled | due (being charged) | paid | failed | cancelled
+    status: Mapped[str] = mapped_column(String(20), default="scheduled")
+    paid_amount: Mapped[int] = mapped_column(Integer, default=0)
+    charge_on: Mapped[date | None] = mapped_column(Date, nullable=True, index=True)
+    paid_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    attempts: Mapped[list["InstallmentAttempt"]] = relationship(
+        order_by="InstallmentAttempt.number", cascade="all, delete-orphan")
+    __table_args__ = (UniqueConstraint("plan_id", "number", name="uq_plan_installment_number"),)
+
+
+class InstallmentAttempt(Base):
+    """One try at charging an installment; `key` (`inst_<installment>_<n>`)
+    is the payment's request key at payments, so a redelivered or doubled
+    InstallmentDue never charges twice."""
+    __tablename__ = "installment_attempts"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    installment_id: Mapped[int] = mapped_column(ForeignKey("plan_installments.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    key: Mapped[str] = mapped_column(String(40), unique=True)
+    amount: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), default="charging")  # charging | succeeded | failed
+    payment_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    failure_code: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

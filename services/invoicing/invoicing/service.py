@@ -1,9 +1,11 @@
 """Invoicing service: the service catalog and invoices."""
 from __future__ import annotations
 
+from nameko.timer import timer
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from servicekit import clock, config
 from servicekit.cache import Cache
 from servicekit.db import Database
 from servicekit.errors import EXPECTED, InvalidInput
@@ -13,9 +15,9 @@ from servicekit.outbox import OutboxRelay
 from servicekit.rpc import TimedRpcProxy, rpc
 from servicekit.text import FieldChecks
 
-from invoicing import catalog, handlers, holds, references, schemas, usecases
+from invoicing import catalog, handlers, holds, plan_rules, plans, references, schemas, usecases
 from invoicing.domain import PAYABLE
-from invoicing.models import BillingProvider, CreditEntry, Invoice
+from invoicing.models import BillingProvider, CreditEntry, Invoice, PaymentPlan
 
 
 class InvoicingService:
@@ -108,7 +110,8 @@ class InvoicingService:
         live = [i for i in invoices if i["status"] != "void"]
         return {"invoices": invoices, "credit": credit,
                 "balance": sum(i["balance"] for i in live),
-                "pending": sum(i["pending"] for i in live)}
+                "pending": sum(i["pending"] for i in live),
+                "plans": plans.summary_for(self.db, str(client_id))}   # payment plans
 
     @rpc(expected_exceptions=EXPECTED)
     def list_payable_invoices(self, client_id, channel):
@@ -163,7 +166,8 @@ class InvoicingService:
     @handles("payments", "PaymentCaptured", version=2)
     def on_payment_captured(self, envelope):
         handle_once(self.db, envelope, "invoicing.on_payment_captured",
-                    lambda data: handlers.payment_captured(self.db, data))
+                    lambda data: (handlers.payment_captured(self.db, data),
+                                  plans.payment_captured(self.db, data)))
 
     @handles("payments", "PaymentProcessing")
     def on_payment_processing(self, envelope):
@@ -173,7 +177,9 @@ class InvoicingService:
     @handles("payments", "PaymentFailed", version=2)
     def on_payment_failed(self, envelope):
         handle_once(self.db, envelope, "invoicing.on_payment_failed",
-                    lambda data: handlers.payment_failed(self.db, data))
+                    lambda data: (handlers.payment_failed(self.db, data),
+                                  plans.payment_failed(self.db, data, clock.today(),
+                                                       plan_rules.retry_days())))
 
     @handles("payments", "PaymentRefunded")
     def on_payment_refunded(self, envelope):
@@ -184,6 +190,60 @@ class InvoicingService:
     def on_refund_failed(self, envelope):
         handle_once(self.db, envelope, "invoicing.on_refund_failed",
                     lambda data: handlers.refund_failed(self.db, data))
+
+    # ---- payment plans (plans) ---------------------------------------------------------
+    @rpc(expected_exceptions=EXPECTED)
+    def create_plan(self, payload, actor):
+        """Installments over open balances (InvalidFields: nothing saved)."""
+        plan = plans.create_plan(self.db, payload, str(actor))
+        self.db.commit()
+        return self._plan_out(plan)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def preview_plan(self, payload):
+        """The schedule a plan form would make, for the page to show."""
+        return plans.preview(payload)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_plan(self, plan_id, client_id=None):
+        """client_id (the portal's session client): another client's plan is NotFound."""
+        return self._plan_out(plans.load_plan(self.db, plan_id, client_id))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_plans(self, client_id):
+        found = self.db.scalars(select(PaymentPlan).where(PaymentPlan.client_id == str(client_id))
+                                .order_by(PaymentPlan.created_at.desc())).all()
+        return [self._plan_out(plan) for plan in found]
+
+    @rpc(expected_exceptions=EXPECTED)
+    def sign_plan(self, plan_id, signer, saved_method_id, client_id=None):
+        """signer: {typed_name, ip, user_agent}; the method on file autopay charges."""
+        plan = plans.sign_plan(self.db, plan_id, signer, saved_method_id, client_id)
+        self.db.commit()
+        return self._plan_out(plan)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def cancel_plan(self, plan_id, actor, reason=""):
+        plan = plans.cancel_plan(self.db, plan_id, str(actor), reason)
+        self.db.commit()
+        return self._plan_out(plan)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def retry_plan(self, plan_id, actor):
+        plan = plans.retry_plan(self.db, plan_id, str(actor))
+        self.db.commit()
+        return self._plan_out(plan)
+
+    @timer(interval=float(config.env("AUTOPAY_INTERVAL_SECONDS", "60")))
+    def charge_due_installments(self):
+        """Claim due installments in small batches (SKIP LOCKED) and emit
+        InstallmentDue for each; safe with several copies running."""
+        while plans.claim_due(self.db, clock.today()) == plans.CLAIM_BATCH:
+            self.db.commit()
+        self.db.commit()
+
+    def _plan_out(self, plan):
+        return plans.plan_out(plan, plans.invoice_numbers(self.db, [plan]))
 
     def _out(self, invoice):
         provider = self.db.get(BillingProvider, invoice.provider_id) if invoice.provider_id else None

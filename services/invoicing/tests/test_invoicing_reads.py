@@ -93,7 +93,7 @@ def test_a_clients_invoices_cost_the_same_sql_for_2_or_20_invoices(invoicing, re
     with statements(url) as many:
         invoices = invoices_in(read(proxy, "cl_1"))
     assert len(invoices) == 20 and all(len(i["lines"]) == 2 for i in invoices)
-    assert len(many) == len(few) <= 4, many
+    assert len(many) == len(few) <= 4 + 2, many   # + payment plans (financial_summary)
 
 
 def invoices_in(answer) -> list:

@@ -65,6 +65,13 @@ def payment_failed(c, envelope: dict) -> OutgoingEmail:
     return email(domain.PAYMENT_FAILED, contact, org, context)
 
 
+def installment_failed(c, envelope: dict) -> OutgoingEmail:
+    data = envelope["data"]
+    contact, org = client_contact(c, data["client_id"]), organization(c)
+    context = contexts.installment_failed_context(contact, org, data, c.settings.public_url)
+    return email(domain.INSTALLMENT_FAILED, contact, org, context)
+
+
 def payment_returned(c, envelope: dict) -> OutgoingEmail:
     data = envelope["data"]
     contact, org = client_contact(c, data["client_id"]), organization(c)

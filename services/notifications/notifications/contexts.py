@@ -13,6 +13,7 @@ from servicekit.money import format_money
 from notifications.domain import sender_name
 
 PORTAL_LOGIN_PATH = "/portal/login"
+PORTAL_BILLING_PATH = "/portal/billing"   # signs in first, then lands on billing
 
 _CARD_BRANDS = {"visa": "Visa", "mastercard": "Mastercard", "amex": "American Express",
                 "discover": "Discover", "diners": "Diners Club", "jcb": "JCB",
@@ -183,6 +184,15 @@ def payment_failed_context(contact: dict, org: dict, invoices: list[dict], payme
             "invoice_numbers": [invoice["number"] for invoice in invoices],
             "amount": amount(payment["amount"]),
             "reason": (payment.get("failure_message") or "").strip()}
+
+
+def installment_failed_context(contact: dict, org: dict, data: dict, public_url: str) -> dict:
+    """Payment plans: an installment's autopay failed; when it is tried
+    again (none: the clinic will be in touch) and where to pay now."""
+    return {**common(contact, org, public_url), "amount": amount(data["amount"]),
+            "installment_number": data["installment_number"],
+            "next_attempt_on": due_date(data.get("next_attempt_on")),
+            "pay_url": join_url(public_url, PORTAL_BILLING_PATH)}
 
 
 def consent_requested_context(contact: dict, org: dict, public_url: str) -> dict:

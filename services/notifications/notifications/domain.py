@@ -26,6 +26,7 @@ PAYMENT_RETURNED = "payment_returned"  # a bank payment came back after it was a
 REFUND_ISSUED = "refund_issued"     # money went back to the payer
 CONSENT_REQUESTED = "consent_requested"
 PAYMENT_PLAN_REMINDER = "payment_plan_reminder"
+INSTALLMENT_FAILED = "installment_failed"  # payment plans: an installment's autopay did not go through
 STATEMENT_READY = "statement_ready"
 ESTIMATE_READY = "estimate_ready"
 APPOINTMENT_REMINDER = "appointment_reminder"
@@ -58,6 +59,8 @@ KINDS: dict[str, Kind] = {
     CONSENT_REQUESTED: Kind("A document is waiting for your signature", "consent_requested"),
     PAYMENT_PLAN_REMINDER: Kind("Upcoming payment reminder", "payment_plan_reminder",
                                 reminder=True),
+    INSTALLMENT_FAILED: Kind("Action required: a scheduled payment did not go through",
+                             "installment_failed"),
     STATEMENT_READY: Kind("Your statement is ready", "statement_ready", reminder=True),
     ESTIMATE_READY: Kind("Your estimate is ready", "estimate_ready", reminder=True),
     APPOINTMENT_REMINDER: Kind("Reminder: you have an upcoming appointment",

@@ -96,7 +96,17 @@ def payment_failed(c: Collaborators, envelope: dict, handler: str) -> None:
     if data.get("initiated_by") != "autopay" and not data.get("off_session"):
         skip(c, envelope, handler, notice, "payer saw the decline")
         return
+    if data.get("installment_attempt"):
+        skip(c, envelope, handler, notice, "told by InstallmentFailed (payment plan)")
+        return
     deliver_email(c, envelope, handler, notice, lambda: compose.payment_failed(c, envelope))
+
+
+def installment_failed(c: Collaborators, envelope: dict, handler: str) -> None:
+    """Payment plans: an installment's autopay failed; the email says when
+    it is tried again and links to the portal to pay now."""
+    deliver_email(c, envelope, handler, _for_client(envelope, domain.INSTALLMENT_FAILED),
+                  lambda: compose.installment_failed(c, envelope))
 
 
 def payment_refunded(c: Collaborators, envelope: dict, handler: str) -> None:

@@ -45,6 +45,11 @@ class NotificationsService:
     def on_payment_failed(self, envelope):
         handlers.payment_failed(self._collaborators(), envelope, f"{SOURCE}.on_payment_failed")
 
+    @handles("invoicing", "InstallmentFailed")     # payment plans
+    def on_installment_failed(self, envelope):
+        handlers.installment_failed(self._collaborators(), envelope,
+                                    f"{SOURCE}.on_installment_failed")
+
     @handles("payments", "PaymentRefunded")
     def on_payment_refunded(self, envelope):
         handlers.payment_refunded(self._collaborators(), envelope,

@@ -46,6 +46,9 @@ CONTEXTS = {
     domain.PAYMENT_FAILED: lambda: contexts.payment_failed_context(PERSON, ORG, [INVOICE],
                                                                    PAYMENT, URL),
     domain.CONSENT_REQUESTED: lambda: contexts.consent_requested_context(PERSON, ORG, URL),
+    domain.INSTALLMENT_FAILED: lambda: contexts.installment_failed_context(   # payment plans
+        PERSON, ORG, {"amount": USD, "installment_number": 2, "next_attempt_on": "2026-12-04"},
+        URL),
     domain.PAYMENT_PLAN_REMINDER: lambda: contexts.payment_plan_reminder_context(
         PERSON, ORG, URL, installment=USD, due_on="2026-12-15", autopay=True),
     domain.STATEMENT_READY: lambda: contexts.statement_ready_context(

@@ -19,7 +19,7 @@ from servicekit.inbox import handle_once
 from servicekit.outbox import OutboxRelay
 from servicekit.rpc import TimedRpcProxy, rpc
 
-from payments import domain, links, methods, reconcile, refunds, schemas, webhooks
+from payments import autopay, domain, links, methods, reconcile, refunds, schemas, webhooks
 from payments.charging import (
     ChargeRequest, Collaborators, complete_action,
     free_invoice_for_new_attempt, take_payment,
@@ -333,6 +333,13 @@ class PaymentsService:
     def on_invoice_voided(self, envelope):
         handle_once(self.db, envelope, "payments.on_invoice_voided",
                     lambda data: links.end_links(self.db, data["invoice_id"], paid=False))
+
+    # ---- payment plans (plans): autopay of an installment ----------------------------------
+    @handles("invoicing", "InstallmentDue")
+    def on_installment_due(self, envelope):
+        """Charge the method the patient authorized, off session, once per
+        attempt key (see autopay.py)."""
+        autopay.installment_due(self._collaborators(), envelope, "payments.on_installment_due")
 
     @broadcast("clients", "OrganizationChanged")
     def on_organization_changed(self, data):

@@ -77,10 +77,13 @@ def move(session: Session, payment: Payment, status: str, *, intent: str | None 
 
 def facts(payment: Payment) -> dict:
     """What every payment event says: ids, money, where it goes. No PHI."""
-    return {"payment_id": payment.id, "client_id": payment.client_id,
-            "amount": as_money(payment.amount, payment.currency),
-            "allocations": [allocation_facts(a, payment.currency) for a in payment.allocations],
-            "method": payment.method, "initiated_by": payment.initiated_by}
+    found = {"payment_id": payment.id, "client_id": payment.client_id,
+             "amount": as_money(payment.amount, payment.currency),
+             "allocations": [allocation_facts(a, payment.currency) for a in payment.allocations],
+             "method": payment.method, "initiated_by": payment.initiated_by}
+    if payment.channel == "autopay" and (payment.request_key or "").startswith("inst_"):
+        found["installment_attempt"] = payment.request_key   # payment plans: back to its attempt
+    return found
 
 
 def allocation_facts(allocation, currency: str) -> dict:

@@ -22,11 +22,13 @@ from portal_gateway.pages.portal import PortalPages
 from portal_gateway.pages.portal_billing import PortalBillingPages
 from portal_gateway.pages.staff_clients import StaffClientPages
 from portal_gateway.pages.staff_payments import StaffPaymentPages
+from portal_gateway.pages.portal_plans import PortalPlanPages    # payment plans
+from portal_gateway.pages.staff_plans import StaffPlanPages      # payment plans
 
 
 class PortalGateway(CachedReads, AuthPages, StaffClientPages, BillingPages, StaffPaymentPages, AdminPages,
-                    CatalogPages,
-                    PortalPages, PortalBillingPages, PayPages):
+                    CatalogPages, StaffPlanPages,
+                    PortalPages, PortalBillingPages, PayPages, PortalPlanPages):
     name = "portal-gateway"
     # A page gives up on a read after 10 s: a person will not wait longer. A
     # payment may wait on Stripe (20 s per try in the payments service), so

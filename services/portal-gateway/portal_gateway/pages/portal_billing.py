@@ -24,9 +24,10 @@ class PortalBillingPages:
         client_id = session["acting_for"]
         summary = self.invoicing.financial_summary.call_async(client_id)
         payments = self.payments.list_payments.call_async(client_id)
-        invoices = [i for i in summary.result()["invoices"] if i["status"] in VISIBLE_STATUSES]
+        summary = summary.result()
+        invoices = [i for i in summary["invoices"] if i["status"] in VISIBLE_STATUSES]
         return web.page("portal/billing.html", session=session,
-                        organization=self._organization(),
+                        organization=self._organization(), plans=summary.get("plans", []),
                         outstanding=[i for i in invoices if i["balance"] > 0],
                         paid=[i for i in invoices if i["balance"] == 0],
                         payments=[p for p in payments.result() if p["status"] != "failed"

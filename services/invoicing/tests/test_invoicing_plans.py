@@ -1,0 +1,230 @@
+"""Payment plans in invoicing: a plan over open balances (every bad field
+named at once, nothing saved), signed once with autopay, installments claimed
+on their date exactly once (FOR UPDATE SKIP LOCKED, a unique attempt key),
+failures retried on the schedule and, after the last retry, the plan needs
+attention; paid installments complete the plan."""
+from datetime import date, timedelta
+
+import pytest
+from nameko.standalone.events import event_dispatcher
+from nameko.testing.services import entrypoint_hook
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
+
+from servicekit import clock
+from servicekit.errors import InvalidFields
+from tests.support.processes import wait_until
+
+from invoicing import plans
+from invoicing.service import InvoicingService
+
+from invoicing_testkit import PAYLOAD, FakeClients, captured, failed, outbox
+
+TOTAL = 24300
+SIGNER = {"typed_name": "Jordan Avery", "ip": "10.0.0.9", "user_agent": "Mozilla/5.0"}
+
+
+@pytest.fixture
+def clock_file(tmp_path, monkeypatch):
+    path = tmp_path / "clock-offset"
+    monkeypatch.setenv("CAIRN_CLOCK_OFFSET_FILE", str(path))
+    monkeypatch.setenv("CAIRN_INSTALLMENT_RETRY_DAYS", "1,3,7")
+    clock.advance(str(path), 0)
+    return path
+
+
+@pytest.fixture
+def stack(container_factory, rabbit_config, database_url, clock_file):
+    from nameko.standalone.rpc import ServiceRpcProxy
+    url = database_url("invoicing")
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("insert into service_catalog (code, description, fee, active) "
+                                "values ('90834', 'Psychotherapy, 45 minutes', 15000, true), "
+                                "('90853', 'Group psychotherapy', 6000, true)"))
+    config = {**rabbit_config, "DATABASE_URL": url, "EVENT_RETRY_DELAYS_MS": [50]}
+    FakeClients.reset()
+    container_factory(FakeClients, config).start()
+    container = container_factory(InvoicingService, config)
+    container.start()
+    with ServiceRpcProxy("invoicing", config) as proxy:
+        yield proxy, engine, config, container, clock_file
+    engine.dispose()
+
+
+def sent(proxy, client_id="cl_1"):
+    invoice = proxy.create_invoice({**PAYLOAD, "client_id": client_id}, "st_1")
+    proxy.send_invoice(invoice["id"], "email", "st_1")
+    return invoice
+
+
+def plan_payload(invoice_ids, **extra):
+    return {"client_id": "cl_1", "invoice_ids": invoice_ids, "installments": 3,
+            "frequency": "monthly", "first_due_on": clock.today().isoformat(), **extra}
+
+
+def run_autopay(container):
+    with entrypoint_hook(container, "charge_due_installments") as charge:
+        charge()
+
+
+def count(engine, sql):
+    with engine.connect() as connection:
+        return connection.execute(text(sql)).scalar()
+
+
+def test_a_plan_with_bad_fields_names_each_and_saves_nothing(stack):
+    proxy, engine, *_ = stack
+    mine, other = sent(proxy), sent(proxy, "cl_2")
+    draft = proxy.create_invoice(PAYLOAD, "st_1")
+    with pytest.raises(InvalidFields) as error:
+        proxy.create_plan(plan_payload([mine["id"]], installments=3,
+                                       amounts=[10000, 10000, 4299]), "st_1")
+    assert error.value.errors == {"amounts": "The installments must add up to the balance "
+                                             "being paid."}
+    with pytest.raises(InvalidFields) as error:
+        proxy.create_plan(plan_payload([other["id"], draft["id"]], installments=40,
+                                       frequency="daily",
+                                       first_due_on=(clock.today() - timedelta(days=1)).isoformat()),
+                          "st_1")
+    assert set(error.value.errors) == {"invoice_ids", "installments", "frequency", "first_due_on"}
+    assert "not on this account" in error.value.errors["invoice_ids"]
+    assert f"Send invoice {draft['number']}" in error.value.errors["invoice_ids"]
+    with pytest.raises(InvalidFields) as error:
+        proxy.create_plan(plan_payload([mine["id"]], first_due_on="2000-01-01"), "st_1")
+    assert error.value.errors == {"first_due_on": "The first payment date cannot be in the past."}
+    with pytest.raises(InvalidFields) as error:
+        proxy.create_plan(plan_payload([mine["id"]], first_due_on="9999-12-31",
+                                       frequency=["monthly"], installments="two"), "st_1")
+    assert error.value.errors == {
+        "first_due_on": "The first payment date must be within a year from today.",
+        "frequency": "Choose how often to charge.",
+        "installments": "Enter the number of installments (2 to 36)."}
+    assert count(engine, "select count(*) from payment_plans") == 0
+
+
+def test_a_signed_plan_charges_each_installment_once_on_its_date(stack):
+    proxy, engine, _, container, clock_path = stack
+    older, newer = sent(proxy), sent(proxy)
+    plan = proxy.create_plan(plan_payload([newer["id"], older["id"]]), "st_1")
+    assert plan["status"] == "awaiting_signature" and plan["total"] == 2 * TOTAL
+    assert [i["amount"] for i in plan["installments"]] == [16200, 16200, 16200]
+    assert "I authorize the clinic to charge" in plan["agreement"]
+    with pytest.raises(InvalidFields) as error:
+        proxy.create_plan(plan_payload([older["id"]]), "st_1")
+    assert "already in a payment plan" in error.value.errors["invoice_ids"]
+    run_autopay(container)
+    assert outbox(engine, "InstallmentDue") == []            # not signed: nothing charged
+    with pytest.raises(InvalidFields) as error:
+        proxy.sign_plan(plan["id"], {**SIGNER, "typed_name": " "}, None)
+    assert set(error.value.errors) == {"typed_name", "saved_method_id"}
+    signed = proxy.sign_plan(plan["id"], SIGNER, "spm_1", "cl_1")
+    assert (signed["status"], signed["signed_name"]) == ("active", "Jordan Avery")
+    assert signed["next_charge"] == {"on": clock.today().isoformat(), "amount": 16200,
+                                     "installment_number": 1}
+    run_autopay(container)
+    run_autopay(container)                                   # a second run claims nothing more
+    [due] = [e["data"] for e in outbox(engine, "InstallmentDue")]
+    first = signed["installments"][0]
+    assert due["attempt_key"] == f"inst_{first['id']}_1"
+    assert due["allocations"] == [{"invoice_id": older["id"],
+                                   "amount": {"amount": 16200, "currency": "usd"}}]
+    assert (due["saved_method_id"], due["amount"]["amount"]) == ("spm_1", 16200)
+    dispatch = event_dispatcher(stack[2])
+    envelope = captured("pay_a", {older["id"]: 16200})
+    envelope["data"]["installment_attempt"] = due["attempt_key"]
+    dispatch("payments", "PaymentCaptured", envelope)
+    wait_until(lambda: proxy.get_plan(plan["id"])["installments"][0]["status"] == "paid")
+    view = proxy.get_plan(plan["id"])
+    assert view["next_charge"]["installment_number"] == 2 and view["paid"] == 16200
+    clock.advance(str(clock_path), 70)                        # past the other two dates
+    for n in (2, 3):              # one charge in flight per plan: the next waits for it
+        run_autopay(container)
+        run_autopay(container)
+        d = outbox(engine, "InstallmentDue")[-1]["data"]
+        assert (len(outbox(engine, "InstallmentDue")), d["installment_number"]) == (n, n)
+        if n == 2:
+            assert d["allocations"] == [
+                {"invoice_id": older["id"], "amount": {"amount": TOTAL - 16200, "currency": "usd"}},
+                {"invoice_id": newer["id"], "amount": {"amount": 16200 - (TOTAL - 16200),
+                                                       "currency": "usd"}}]
+        paid = captured(f"pay_{n}", {a["invoice_id"]: a["amount"]["amount"]
+                                      for a in d["allocations"]})
+        paid["data"]["installment_attempt"] = d["attempt_key"]
+        dispatch("payments", "PaymentCaptured", paid)
+        wait_until(lambda: proxy.get_plan(plan["id"])["installments_paid"] == n)
+    wait_until(lambda: proxy.get_plan(plan["id"])["status"] == "completed")
+    assert proxy.financial_summary("cl_1")["plans"][0]["status"] == "completed"
+    assert proxy.get_invoice(newer["id"])["status"] == "paid"
+
+
+def test_a_failed_installment_is_retried_on_schedule_then_needs_attention(stack):
+    proxy, engine, config, container, clock_path = stack
+    invoice = sent(proxy)
+    plan = proxy.create_plan(plan_payload([invoice["id"]], installments=2), "st_1")
+    proxy.sign_plan(plan["id"], SIGNER, "spm_1")
+    dispatch = event_dispatcher(config)
+    offsets = [0, 1, 4, 11]                 # the first try, then 1, 3 and 7 days after each failure
+    for n, offset in enumerate(offsets, start=1):
+        clock.advance(str(clock_path), offset - 1)
+        run_autopay(container)
+        assert len(outbox(engine, "InstallmentDue")) == n - 1, "charged before its retry date"
+        clock.advance(str(clock_path), offset)
+        run_autopay(container)
+        due = outbox(engine, "InstallmentDue")[-1]["data"]
+        assert (due["attempt"], due["attempt_key"]) == (n, f"inst_{due['installment_id']}_{n}")
+        refusal = failed(f"pay_f{n}", {invoice["id"]: due["amount"]["amount"]})
+        refusal["data"]["installment_attempt"] = due["attempt_key"]
+        dispatch("payments", "PaymentFailed", refusal)
+        wait_until(lambda: len(outbox(engine, "InstallmentFailed")) == n)
+    told = [e["data"] for e in outbox(engine, "InstallmentFailed")]
+    today = date.fromisoformat(plan["first_due_on"])
+    assert [t["next_attempt_on"] for t in told] == [
+        (today + timedelta(days=d)).isoformat() for d in (1, 4, 11)] + [None]
+    assert [t["needs_attention"] for t in told] == [False, False, False, True]
+    view = proxy.get_plan(plan["id"])
+    assert view["status"] == "needs_attention" and view["next_charge"] is None
+    assert [a["failure_code"] for a in view["installments"][0]["attempts"]] == ["card_declined"] * 4
+    clock.advance(str(clock_path), 30)
+    run_autopay(container)
+    assert len(outbox(engine, "InstallmentDue")) == 4          # nothing more until staff act
+    assert proxy.retry_plan(plan["id"], "st_1")["status"] == "active"
+    run_autopay(container)
+    assert len(outbox(engine, "InstallmentDue")) == 5          # the failed one first
+    assert proxy.cancel_plan(plan["id"], "st_1")["status"] == "cancelled"
+
+
+def test_two_claimers_never_take_the_same_installment(stack):
+    proxy, engine, *_ = stack
+    for _ in range(3):
+        invoice = sent(proxy)
+        plan = proxy.create_plan(plan_payload([invoice["id"]]), "st_1")
+        proxy.sign_plan(plan["id"], SIGNER, "spm_1")
+    first, second = Session(engine), Session(engine)
+    try:
+        assert plans.claim_due(first, clock.today(), batch=2) == 2     # locked, not committed
+        assert plans.claim_due(second, clock.today(), batch=20) == 1   # skips the locked two
+        second.commit()
+        first.commit()
+    finally:
+        first.close()
+        second.close()
+    keys = [e["data"]["attempt_key"] for e in outbox(engine, "InstallmentDue")]
+    assert len(keys) == len(set(keys)) == 3
+
+
+def test_the_preview_shows_the_schedule_a_form_would_make(stack):
+    proxy, *_ = stack
+    first = clock.today() + timedelta(days=10)
+    preview = proxy.preview_plan({"total": 10001, "installments": "3", "frequency": "biweekly",
+                                  "first_due_on": first.isoformat()})
+    assert [r["amount"] for r in preview["installments"]] == [3334, 3334, 3333]
+    assert [r["due_on"] for r in preview["installments"]] == [
+        (first + timedelta(days=14 * n)).isoformat() for n in range(3)]
+    typed = proxy.preview_plan({"total": 10001, "installments": 2, "frequency": "monthly",
+                                "first_due_on": first.isoformat(), "amounts": [5001, 5000]})
+    assert [r["amount"] for r in typed["installments"]] == [5001, 5000]
+    with pytest.raises(InvalidFields) as error:
+        proxy.preview_plan({"total": 10001, "installments": 2, "frequency": "monthly",
+                            "first_due_on": first.isoformat(), "amounts": [5000, 5000]})
+    assert set(error.value.errors) == {"amounts"}
