@@ -154,6 +154,17 @@ event("InvoiceVoided", 1, "invoicing",
       {"invoice_id": text(), "invoice_number": text(), "client_id": text()},
       {"invoice_id": "inv_1", "invoice_number": "INV-000001", "client_id": "cl_1"})
 
+# Statements (b8-statements): one per client per period; notifications emails
+# "your statement is ready" (no amount in the subject) and posts to the inbox.
+event("StatementIssued", 1, "invoicing",
+      {"statement_id": text(), "client_id": text(), "period_start": text(),
+       "period_end": text(), "amount_due": money(), "issued_at": timestamp(),
+       # the batch run that issued it; absent for one issued by staff
+       "run_id": text(required=False)},
+      {"statement_id": "stm_1", "client_id": "cl_1", "period_start": "2026-11-01",
+       "period_end": "2026-11-30", "amount_due": _USD,
+       "issued_at": "2026-12-01T06:00:00.000000Z", "run_id": "run_1"})
+
 # ---- payments -------------------------------------------------------------
 _METHODS = ("card", "us_bank_account", "check", "cash", "terminal")
 _INITIATORS = ("patient", "staff", "autopay")

@@ -76,11 +76,15 @@ def statements(url: str):
         event.remove(engine, "before_cursor_execute", count)
 
 
-@pytest.mark.parametrize("read", [
+READS = [
     lambda proxy, client: proxy.list_invoices(client),
     lambda proxy, client: proxy.financial_summary(client),
     lambda proxy, client: proxy.list_payable_invoices(client, "staff"),
-], ids=["list_invoices", "financial_summary", "list_payable_invoices"])
+]
+
+
+@pytest.mark.parametrize("read", READS, ids=["list_invoices", "financial_summary",
+                                             "list_payable_invoices"])
 def test_a_clients_invoices_cost_the_same_sql_for_2_or_20_invoices(invoicing, read):
     proxy, engine, _ = invoicing
     for n in range(20):
@@ -93,7 +97,8 @@ def test_a_clients_invoices_cost_the_same_sql_for_2_or_20_invoices(invoicing, re
     with statements(url) as many:
         invoices = invoices_in(read(proxy, "cl_1"))
     assert len(invoices) == 20 and all(len(i["lines"]) == 2 for i in invoices)
-    assert len(many) == len(few) <= 4, many
+    # financial_summary: + 1 for the statements list (b8-statements)
+    assert len(many) == len(few) <= 4 + (read is READS[1]), many
 
 
 def invoices_in(answer) -> list:
