@@ -19,7 +19,7 @@ import hashlib
 from datetime import date
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -32,7 +32,7 @@ from invoicing.models import PdfCache
 
 TEMPLATES = Path(__file__).parent / "templates"
 env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
-                  undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+                  trim_blocks=True, lstrip_blocks=True)
 env.filters["money"] = lambda cents, currency="usd": format_money(int(cents), currency)
 
 
