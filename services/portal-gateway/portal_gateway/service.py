@@ -21,10 +21,11 @@ from portal_gateway.pages.portal import PortalPages
 from portal_gateway.pages.portal_billing import PortalBillingPages
 from portal_gateway.pages.staff_clients import StaffClientPages
 from portal_gateway.pages.staff_payments import StaffPaymentPages
+from portal_gateway.pages.statements import StatementPages  # b8-statements
 
 
 class PortalGateway(CachedReads, AuthPages, StaffClientPages, BillingPages, StaffPaymentPages, AdminPages,
-                    PortalPages, PortalBillingPages, PayPages):
+                    PortalPages, PortalBillingPages, PayPages, StatementPages):
     name = "portal-gateway"
     # A page gives up on a read after 10 s: a person will not wait longer. A
     # payment may wait on Stripe (20 s per try in the payments service), so
