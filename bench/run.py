@@ -18,6 +18,12 @@
 The report goes to bench/reports/bench-<UTC date>.md and is printed.
 
     python bench/run.py [--invoices N] [--concurrency C] [--count-only]
+                        [--statement-clients N] [--statements-only]
+
+4. The statement run (bench/statements.py): 10,000 clients seeded, the
+   period's run started over RPC and polled to the end, next to the floor of
+   its own writes; with --statements-only the report goes to
+   bench/reports/statements-<UTC date>.md.
 """
 from __future__ import annotations
 
@@ -229,7 +235,8 @@ def main() -> None:
     finally:
         databases.drop_all()
     out = report.render(results)
-    path = BENCH / "reports" / f"bench-{datetime.now(timezone.utc):%Y-%m-%d}.md"
+    kind = "statements" if args.statements_only else "bench"
+    path = BENCH / "reports" / f"{kind}-{datetime.now(timezone.utc):%Y-%m-%d}.md"
     path.parent.mkdir(exist_ok=True)
     path.write_text(out)
     print(out)
