@@ -21,6 +21,7 @@ from datetime import date, timedelta
 from typing import Callable
 
 from sqlalchemy import func, select, union
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from servicekit.db import iso, utcnow
@@ -58,8 +59,11 @@ def start(session: Session, start_day: date, end_day: date, actor: str) -> tuple
                        period_end=end_day, status="running", total=total, done=0, issued=0,
                        skipped=0, total_due=0, cursor="", lease_owner="", started_by=actor or "",
                        started_at=utcnow())
-    session.add(run)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(run)
+    except IntegrityError:            # started a moment ago by someone else
+        return start(session, start_day, end_day, actor)
     return run, True
 
 

@@ -8,10 +8,9 @@ import json
 import secrets
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import and_, func, insert, select
+from sqlalchemy import and_, insert, select
 from sqlalchemy.orm import Session
 
-from servicekit import clock
 from servicekit.db import iso, utcnow
 from servicekit.errors import NotFound
 from servicekit.outbox import record_events
@@ -192,12 +191,3 @@ def out(row: Statement, with_activity: bool = True) -> dict:
 def filename(row: Statement) -> str:
     """No PHI: the period only."""
     return f"statement-{row.period_start.isoformat()}-to-{row.period_end.isoformat()}.pdf"
-
-
-def today() -> date:
-    return clock.today()
-
-
-def count_for(session: Session, client_id: str) -> int:
-    return session.scalar(select(func.count()).select_from(Statement)
-                          .where(Statement.client_id == str(client_id)))

@@ -75,3 +75,27 @@ def test_next_periods_opening_is_this_periods_closing(entries, start):
     this = statement(start, end, entries)
     following = statement(end + timedelta(days=1), end + timedelta(days=30), entries)
     assert following.opening_balance == this.closing_balance
+
+
+class _Line:
+    def __init__(self, amount, line_discount, share):
+        self.amount, self.line_discount, self.discount_share = amount, line_discount, share
+
+
+class _Invoice:
+    def __init__(self, lines, paid):
+        self.lines, self.amount_paid = lines, paid
+        self.total = sum(line.amount - line.line_discount - line.discount_share for line in lines)
+
+
+line_st = st.integers(0, 10**6).flatmap(lambda amount: st.builds(
+    _Line, st.just(amount), st.integers(0, amount // 2), st.integers(0, amount // 2)))
+
+
+@given(st.lists(line_st, min_size=1, max_size=8), st.integers(0, 10**7))
+def test_a_superbills_paid_amounts_add_up_to_the_invoices_paid_to_the_cent(lines, paid):
+    from invoicing.superbills import line_fee, paid_by_line
+    invoice = _Invoice(lines, paid)
+    shares = paid_by_line(invoice)
+    assert sum(shares) == min(paid, invoice.total)
+    assert all(0 <= share <= line_fee(line) for share, line in zip(shares, lines))
