@@ -20,7 +20,7 @@ import secrets
 from datetime import date, timedelta
 from typing import Callable
 
-from sqlalchemy import func, select, union
+from sqlalchemy import func, select, union, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -151,6 +151,22 @@ def work(session: Session, run_id: str, owner: str, directory: Directory,
             pass
     except LeaseLost:
         log.warning("statement run %s: lease lost; another worker carries on", run_id)
+    except Exception:
+        # a service not answering, the database away: let the next tick retry
+        # at once instead of after the lease (a crashed process waits for it)
+        session.rollback()
+        release(session, run_id, owner)
+        raise
+
+
+def release(session: Session, run_id: str, owner: str) -> None:
+    try:
+        session.execute(update(StatementRun).where(StatementRun.id == run_id,
+                                                   StatementRun.lease_owner == owner)
+                        .values(lease_until=None))
+        session.commit()
+    except Exception:  # the database is away too: the lease expires by itself
+        session.rollback()
 
 
 def progress(run: StatementRun) -> dict:

@@ -124,3 +124,20 @@ def test_a_statement_row_holds_the_figures_and_who_it_was_for(db):
     assert shown["aging"]["current"] == 7503 and shown["credit_on_account"] == 700
     assert shown["bill_to"] == {"name": "Client cl_03", "address": "1 Elm St"}
     assert [a["kind"] for a in shown["activity"]] == ["charge", "payment", "credit"]
+
+
+def test_a_run_whose_collaborator_fails_is_let_go_for_the_next_tick(db):
+    session, engine = db
+    statement_runs.start(session, START, END, "st_1")
+    session.commit()
+    run_id, owner = statement_runs.claim(session)
+
+    def clients_down(ids):
+        raise RuntimeError("clients did not answer")
+    with pytest.raises(RuntimeError):
+        statement_runs.work(session, run_id, owner, clients_down, chunk=3)
+    assert outbox(engine, "StatementIssued") == []
+    again = statement_runs.claim(session)                 # not after the lease: at once
+    assert again is not None and again[0] == run_id
+    statement_runs.work(session, *again, directory([]), chunk=3)
+    assert len(outbox(engine, "StatementIssued")) == 10
