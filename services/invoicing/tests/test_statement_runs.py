@@ -74,7 +74,7 @@ def test_a_run_that_crashes_mid_chunk_resumes_and_nobody_gets_two_statements(db,
     for _ in range(2):                                    # two chunks of 3 committed
         assert statement_runs.work_chunk(session, run_id, owner, directory(asked), chunk=3)
 
-    real_write, calls = statements.write, Counter()
+    real_write = statements.write
 
     def crash_after_writing(session_, rows):
         real_write(session_, rows)                        # statements and events inserted...

@@ -51,5 +51,5 @@ def test_the_example_statement_event_is_understood(session, world, smtp_capture)
     example = contracts.make_envelope("invoicing", "StatementIssued",
                                       contracts.example("StatementIssued"), 1)
     worker.on_statement_issued(example)
-    smtp_capture.wait_for(1)
-    assert fakes.CONTACTS["cl_1"]["email"] == "alice@demo.test"
+    [message] = smtp_capture.wait_for(1, to=fakes.CONTACTS["cl_1"]["email"])
+    assert message["Subject"] == "Your statement from Patient Billing Office is ready"
