@@ -9,7 +9,7 @@ from servicekit import clock, config
 
 from servicekit.cache import Cache
 from servicekit.db import Database
-from servicekit.errors import EXPECTED, InvalidInput
+from servicekit.errors import EXPECTED, InvalidInput, NotFound
 from servicekit.events import broadcast, handles
 from servicekit.inbox import handle_once
 from servicekit.outbox import OutboxRelay
@@ -123,7 +123,7 @@ class InvoicingService:
         start, end = statements.period_input(period_start, period_end)
         bill_to = self._directory([str(client_id)]).get(str(client_id))
         if bill_to is None:
-            raise InvalidInput(f"client {client_id} not found")
+            raise NotFound("client not found")
         row = statements.issue_one(self.db, str(client_id), start, end, bill_to, str(actor))
         self.db.commit()
         return statements.out(row)
@@ -183,7 +183,7 @@ class InvoicingService:
         first, last = superbills.dates_input(start, end)
         client = self._directory([str(client_id)]).get(str(client_id))
         if client is None:
-            raise InvalidInput(f"client {client_id} not found")
+            raise NotFound("client not found")
         reply = billing_documents.superbill(self.db, client, self._organization(), first, last,
                                             clock.today())
         self.db.commit()
