@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 SERVICES := clients.service:ClientsService invoicing.service:InvoicingService \
 	payments.service:PaymentsService notifications.service:NotificationsService
 
-.PHONY: run test test-browser test-slow bench load install services-up dlq dlq-replay migrate rabbitmq-definitions reconcile clean
+.PHONY: run test test-browser test-slow bench load install services-up dlq dlq-replay migrate rabbitmq-definitions reconcile statements clean
 
 install: $(STAMP)
 
@@ -32,6 +32,12 @@ run: install
 # by default) against the running services; REPAIR=1 replays Stripe's objects.
 reconcile: install
 	@$(PY) -m payments.reconcile_cli $(if $(DAY),--day $(DAY)) $(if $(REPAIR),--repair)
+
+# Statements for a period over the whole clinic (PERIOD=2026-11, or START=… END=…;
+# last month by default) in the running services, with a progress bar and a
+# summary. Run it again to resume after a crash: nobody gets a statement twice.
+statements: install
+	@$(PY) -m invoicing.statements_cli $(if $(PERIOD),--period $(PERIOD)) $(if $(START),--start $(START)) $(if $(END),--end $(END))
 
 migrate: install
 	$(PY) -m servicekit.migrate clients invoicing payments notifications

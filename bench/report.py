@@ -79,9 +79,20 @@ def render(results: dict) -> str:
              "", _load(results), ""]
     if "floors" in results:
         parts += _floors(results["floors"]) + ["", "## Events", "", results["events"], ""]
-    parts += _rpcs(results["rpcs"])
+    if "rpcs" in results:
+        parts += _rpcs(results["rpcs"])
     if "invoices" in results:
         parts += _flows(results, args)
+    if "statements" in results:
+        import statements
+        parts += ["", "## Statement run", "", statements.report(results["statements"])]
+        if results.get("statement_cpu"):
+            done = max(results["statements"]["run"]["done"], 1)
+            parts += ["", "CPU per 1,000 clients during the run (ms, from /proc; notifications "
+                          "handling the StatementIssued events included):", "",
+                      "| process | ms per 1,000 clients |", "| --- | ---: |"]
+            parts += [f"| {name} | {ms * 1000 / done:,.0f} |" for name, ms in
+                      sorted(results["statement_cpu"].items(), key=lambda item: -item[1])]
     return "\n".join(parts) + "\n"
 
 

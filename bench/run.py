@@ -18,6 +18,12 @@
 The report goes to bench/reports/bench-<UTC date>.md and is printed.
 
     python bench/run.py [--invoices N] [--concurrency C] [--count-only]
+                        [--statement-clients N] [--statements-only]
+
+4. The statement run (bench/statements.py): 10,000 clients seeded, the
+   period's run started over RPC and polled to the end, next to the floor of
+   its own writes; with --statements-only the report goes to
+   bench/reports/statements-<UTC date>.md.
 """
 from __future__ import annotations
 
@@ -75,7 +81,8 @@ def cairn_running(databases: Databases, amqp_vhost: str):
     env.update({"CAIRN_AMQP_URI": f"{AMQP}/{amqp_vhost}", "CAIRN_MAIL_BACKEND": "smtp",
                 "CAIRN_SMTP_HOST": "127.0.0.1", "CAIRN_SMTP_PORT": str(mail.port),
                 "CAIRN_SMTP_STARTTLS": "0", "CAIRN_PUBLIC_URL": f"http://127.0.0.1:{web_port}",
-                "CAIRN_LOG_LEVEL": "WARNING", "CAIRN_VAR_DIR": tempfile.mkdtemp()})
+                "CAIRN_LOG_LEVEL": "WARNING", "CAIRN_VAR_DIR": tempfile.mkdtemp(),
+                "CAIRN_STATEMENT_RUN_POLL_SECONDS": "0.2"})
     stack = Stack(env=env, web_port=web_port, sandbox_port=free_port(),
                   log_dir=Path(tempfile.mkdtemp(prefix="cairn-bench-logs-")))
     try:
@@ -188,12 +195,16 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=5000, help="events for bench/events.py")
     parser.add_argument("--count-only", action="store_true",
                         help="only count the RPCs and events of one pass of each flow")
+    parser.add_argument("--statement-clients", type=int, default=10_000,
+                        help="clients in the statement run (0: no statement run)")
+    parser.add_argument("--statements-only", action="store_true",
+                        help="only the statement run (and its floor)")
     args = parser.parse_args()
     databases, results = Databases(), {"args": args, "machine": report.machine(),
                                        "load_before": os.getloadavg(),
                                        "others": report.others_running()}
     try:
-        if not args.count_only:
+        if not (args.count_only or args.statements_only):
             say("floors")
             with vhost() as floor_vhost:
                 results["floors"] = floors.measure(f"{AMQP}/{floor_vhost}",
@@ -201,9 +212,10 @@ def main() -> None:
             say("events (bench/events.py)")
             results["events"] = events_section(databases, args.events)
         with vhost() as cairn_vhost, cairn_running(databases, cairn_vhost) as (stack, mail, urls):
-            say("counting the RPCs of one pass")
-            results["rpcs"] = count_rpcs(stack, mail, cairn_vhost)
-            if not args.count_only:
+            if not args.statements_only:
+                say("counting the RPCs of one pass")
+                results["rpcs"] = count_rpcs(stack, mail, cairn_vhost)
+            if not (args.count_only or args.statements_only):
                 say(f"invoices: {args.invoices}, {args.concurrency} at a time")
                 with cpu_spent(stack, urls, results, "invoice_cpu"):
                     results["invoices"] = invoice_phase(stack.web_url, mail, args.invoices,
@@ -215,10 +227,16 @@ def main() -> None:
                         args.concurrency)
                 results["sandbox"] = report.sandbox_share(
                     stack.log_dir / "stripe-sandbox.log", results["payments"])
+            if args.statement_clients and not args.count_only:
+                say(f"statement run: {args.statement_clients} clients")
+                with cpu_spent(stack, urls, results, "statement_cpu"):
+                    results["statements"] = statements_phase(databases, urls, cairn_vhost,
+                                                             args.statement_clients)
     finally:
         databases.drop_all()
     out = report.render(results)
-    path = BENCH / "reports" / f"bench-{datetime.now(timezone.utc):%Y-%m-%d}.md"
+    kind = "statements" if args.statements_only else "bench"
+    path = BENCH / "reports" / f"{kind}-{datetime.now(timezone.utc):%Y-%m-%d}.md"
     path.parent.mkdir(exist_ok=True)
     path.write_text(out)
     print(out)
@@ -239,6 +257,15 @@ def cpu_spent(stack: Stack, urls: dict, results: dict, key: str):
     before = cpu.snapshot(named, databases)
     yield
     results[key] = cpu.difference(before, cpu.snapshot(named, databases))
+
+
+def statements_phase(databases: Databases, urls: dict, amqp_vhost: str, count: int) -> dict:
+    """bench/statements.py: N clients seeded, the period's statement run over
+    RPC, next to the floor of its own writes."""
+    import statements
+    statements.seed(urls["clients"], urls["invoicing"], count)
+    floor = statements.floor(databases.fresh("clients"), count)
+    return {"run": statements.run_statements(f"{AMQP}/{amqp_vhost}"), "floor": floor}
 
 
 def say(what: str) -> None:

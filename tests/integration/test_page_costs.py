@@ -76,6 +76,7 @@ def test_portal_and_pay_pages_keep_to_their_rpc_budget(cairn, billed):
     assert cost(patient, "/portal/billing") == 2
     assert cost(patient, "/portal/billing/pay") == 2
     assert cost(patient, "/portal/billing/methods") == 1
+    assert cost(patient, "/portal/billing/statements") == 1          # b8-statements
     payer = Browser(cairn.url)
     assert cost(payer, billed["pay_link"]) == 2
 

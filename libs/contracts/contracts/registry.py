@@ -195,6 +195,16 @@ event("InstallmentFailed", 1, "invoicing",
       {**_PLAN_EXAMPLE, "installment_id": "12", "installment_number": 1, "attempt": 1,
        "amount": _USD, "failure_code": "card_declined", "next_attempt_on": "2026-12-02",
        "needs_attention": False})
+# Statements (b8-statements): one per client per period; notifications emails
+# "your statement is ready" (no amount in the subject) and posts to the inbox.
+event("StatementIssued", 1, "invoicing",
+      {"statement_id": text(), "client_id": text(), "period_start": text(),
+       "period_end": text(), "amount_due": money(), "issued_at": timestamp(),
+       # the batch run that issued it; absent for one issued by staff
+       "run_id": text(required=False)},
+      {"statement_id": "stm_1", "client_id": "cl_1", "period_start": "2026-11-01",
+       "period_end": "2026-11-30", "amount_due": _USD,
+       "issued_at": "2026-12-01T06:00:00.000000Z", "run_id": "run_1"})
 
 # ---- payments -------------------------------------------------------------
 _METHODS = ("card", "us_bank_account", "check", "cash", "terminal")

@@ -51,6 +51,21 @@ def record_event(session: Session, source: str, event_type: str, data: dict,
     return envelope
 
 
+def record_events(session: Session, source: str, event_type: str, datas: list[dict],
+                  version: int = 1) -> list[dict]:
+    """Many events of one type in the caller's transaction, in one INSERT
+    (batch work: a chunk of statements and their events commit together)."""
+    envelopes = [contracts.make_envelope(source, event_type, data, version) for data in datas]
+    if envelopes:
+        now = utcnow()
+        session.execute(_INSERT, [{
+            "event_id": envelope["id"], "event_type": event_type, "version": version,
+            "envelope": json.dumps(envelope), "created_at": now, "attempts": 0}
+            for envelope in envelopes])
+        _wake_relay_after_commit(session)
+    return envelopes
+
+
 def _wake_relay_after_commit(session: Session) -> None:
     wake = _wakers.get(str(session.get_bind().url))
     if wake is None or session.info.get("cairn_relay_wake"):

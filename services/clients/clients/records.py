@@ -41,6 +41,12 @@ def load_client(session: Session, client_id, lock: bool = False) -> Client:
     return client
 
 
+def clients_by_id(session: Session, client_ids: list[str]) -> list[Client]:
+    if not client_ids:
+        return []
+    return list(session.scalars(select(Client).where(Client.id.in_(client_ids))))
+
+
 def create_client(session: Session, actor: Actor, fields: dict) -> Client:
     now = utcnow()
     client = Client(id=domain.new_id("cl"), created_at=now, updated_at=now, **fields)

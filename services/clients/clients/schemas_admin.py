@@ -162,3 +162,12 @@ def client_filter(client_id) -> str | None:
     if not isinstance(client_id, str) or not re.fullmatch(r"[A-Za-z0-9_]{1,40}", client_id):
         raise InvalidInput("client_id must be a client id such as cl_1a2b3c4d")
     return client_id
+
+
+def id_list(values, field: str, most: int) -> list[str]:
+    """A list of ids (strings), at most `most` of them, duplicates dropped."""
+    if not isinstance(values, (list, tuple)) or len(values) > most:
+        raise InvalidInput(f"{field} must be a list of at most {most} ids")
+    if not all(isinstance(value, str) and 0 < len(value) <= 40 for value in values):
+        raise InvalidInput(f"{field} must be a list of ids")
+    return list(dict.fromkeys(values))

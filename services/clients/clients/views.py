@@ -27,6 +27,13 @@ def client_out(client: Client) -> dict:
             "created_at": iso(client.created_at)}
 
 
+def billing_entry(client: Client) -> dict:
+    """Who a billing document is for (statements, superbills, invoice PDFs)."""
+    return {"id": client.id, "name": full_name(client), "first_name": client.first_name,
+            "email": client.email, "address": client.address,
+            "date_of_birth": _day(client.date_of_birth)}
+
+
 def contact_out(contact: Contact) -> dict:
     return {"id": contact.id, "client_id": contact.client_id, "name": contact.name,
             "relationship": contact.relationship, "phone": contact.phone,

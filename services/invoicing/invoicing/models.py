@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy import (
+    Boolean, Date, DateTime, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint, false,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -242,3 +244,70 @@ class InstallmentAttempt(Base):
     failure_code: Mapped[str | None] = mapped_column(String(60), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+# ---- statements, superbills and PDFs (b8-statements) ------------------------
+
+class StatementRun(Base):
+    """One batch of statements for a period over the whole clinic. One run
+    per period: starting it again resumes it (or reports it, once done). The
+    cursor is the last client id worked through, moved in the same
+    transaction as that chunk's statements, so a resumed run never issues a
+    client's statement twice. A worker owns the run while its lease lasts."""
+    __tablename__ = "statement_runs"
+    __table_args__ = (UniqueConstraint("period_start", "period_end"),)
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20))          # running | finished
+    total: Mapped[int] = mapped_column(Integer, default=0)    # clients to look at
+    done: Mapped[int] = mapped_column(Integer, default=0)     # looked at (issued + skipped)
+    issued: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)  # nothing owed, nothing happened
+    total_due: Mapped[int] = mapped_column(Integer, default=0)
+    cursor: Mapped[str] = mapped_column(String(40), default="")
+    lease_owner: Mapped[str] = mapped_column(String(40), default="")
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    started_by: Mapped[str] = mapped_column(String(40), default="")
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class Statement(Base):
+    """A client's or account's statement for a period, as issued: the
+    amounts (cents) and who it was addressed to then."""
+    __tablename__ = "statements"
+    __table_args__ = (UniqueConstraint("run_id", "client_id"),)
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(40), index=True)
+    run_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    opening_balance: Mapped[int] = mapped_column(Integer)
+    charges: Mapped[int] = mapped_column(Integer)
+    payments: Mapped[int] = mapped_column(Integer)
+    refunds: Mapped[int] = mapped_column(Integer)
+    credits: Mapped[int] = mapped_column(Integer)
+    adjustments: Mapped[int] = mapped_column(Integer)
+    closing_balance: Mapped[int] = mapped_column(Integer)
+    aging_current: Mapped[int] = mapped_column(Integer)
+    aging_31_60: Mapped[int] = mapped_column(Integer)
+    aging_61_90: Mapped[int] = mapped_column(Integer)
+    aging_over_90: Mapped[int] = mapped_column(Integer)
+    credit_on_account: Mapped[int] = mapped_column(Integer)
+    activity: Mapped[str] = mapped_column(Text, default="[]")   # JSON lines, as shown
+    bill_to_name: Mapped[str] = mapped_column(String(200), default="")
+    bill_to_address: Mapped[str] = mapped_column(Text, default="")
+    currency: Mapped[str] = mapped_column(String(3), default="usd")
+    issued_by: Mapped[str] = mapped_column(String(40), default="")
+    issued_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class PdfCache(Base):
+    """A rendered PDF, keyed by what it shows: (kind, subject, fingerprint of
+    the HTML it was made from). Changed data makes a new fingerprint, so a
+    stale PDF is never served; only the latest per subject is kept."""
+    __tablename__ = "pdf_cache"
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    subject_id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime)

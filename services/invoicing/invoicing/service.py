@@ -6,16 +6,18 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from servicekit import clock, config
+
 from servicekit.cache import Cache
 from servicekit.db import Database
-from servicekit.errors import EXPECTED, InvalidInput
+from servicekit.errors import EXPECTED, InvalidInput, NotFound
 from servicekit.events import broadcast, handles
 from servicekit.inbox import handle_once
 from servicekit.outbox import OutboxRelay
 from servicekit.rpc import TimedRpcProxy, rpc
 from servicekit.text import FieldChecks
 
-from invoicing import catalog, handlers, holds, plan_rules, plans, references, schemas, usecases
+from invoicing import (billing_documents, catalog, handlers, holds, plan_rules, plans, references,
+                       schemas, statement_runs, statements, superbills, usecases)
 from invoicing.domain import PAYABLE
 from invoicing.models import BillingProvider, CreditEntry, Invoice, PaymentPlan
 
@@ -111,7 +113,8 @@ class InvoicingService:
         return {"invoices": invoices, "credit": credit,
                 "balance": sum(i["balance"] for i in live),
                 "pending": sum(i["pending"] for i in live),
-                "plans": plans.summary_for(self.db, str(client_id))}   # payment plans
+                "plans": plans.summary_for(self.db, str(client_id)),
+                "statements": statements.summary_for(self.db, client_id)}
 
     @rpc(expected_exceptions=EXPECTED)
     def list_payable_invoices(self, client_id, channel):
@@ -157,6 +160,85 @@ class InvoicingService:
         holds.release_payment(self.db, str(payment_id))
         self.db.commit()
         return {"released": str(payment_id)}
+
+    # ---- statements, superbills and PDFs (b8-statements) ------------------------
+    @rpc(expected_exceptions=EXPECTED)
+    def issue_statement(self, client_id, period_start, period_end, actor):
+        """One client's statement for a period, issued now (StatementIssued)."""
+        start, end = statements.period_input(period_start, period_end)
+        bill_to = self._directory([str(client_id)]).get(str(client_id))
+        if bill_to is None:
+            raise NotFound("client not found")
+        row = statements.issue_one(self.db, str(client_id), start, end, bill_to, str(actor))
+        self.db.commit()
+        return statements.out(row)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_statements(self, client_id):
+        return statements.summary_for(self.db, client_id)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_statement(self, statement_id, client_id=None):
+        """`client_id` (the portal's): another client's is NotFound."""
+        return statements.out(statements.load(self.db, statement_id, client_id))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def start_statement_run(self, period_start, period_end, actor):
+        """The period's batch over the whole clinic (made once; asking again
+        resumes or reports it). Worked by the timer below, in chunks."""
+        start, end = statements.period_input(period_start, period_end)
+        run, _ = statement_runs.start(self.db, start, end, str(actor))
+        self.db.commit()
+        return statement_runs.progress(run)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def statement_run_progress(self, run_id):
+        return statement_runs.progress(statement_runs.load(self.db, run_id))
+
+    @timer(interval=float(config.env("STATEMENT_RUN_POLL_SECONDS", "2")))
+    def work_statement_runs(self):
+        """Take a running run nobody holds (new, or its worker died) and
+        work it to the end; several copies never work the same chunk."""
+        claimed = statement_runs.claim(self.db)
+        if claimed is not None:
+            statement_runs.work(self.db, *claimed, directory=self._directory,
+                                chunk=int(config.env("STATEMENT_CHUNK", "500")))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def invoice_pdf(self, invoice_id, client_id=None):
+        """{filename, content_type, pdf_base64, client_id, number};
+        `client_id` (the portal's): only that client's, never a draft."""
+        invoice = billing_documents.load_invoice(self.db, invoice_id, client_id)
+        client = self._directory([invoice.client_id]).get(invoice.client_id) or {}
+        reply = billing_documents.invoice_pdf(self.db, invoice, client, self._organization())
+        self.db.commit()
+        return reply
+
+    @rpc(expected_exceptions=EXPECTED)
+    def statement_pdf(self, statement_id, client_id=None):
+        reply = billing_documents.statement_pdf(self.db, statement_id, client_id,
+                                                self._organization())
+        self.db.commit()
+        return reply
+
+    @rpc(expected_exceptions=EXPECTED)
+    def superbill(self, client_id, start, end):
+        """The services billed between two days as an insurer needs them,
+        with the PDF; InvalidFields (start/end) when there are none."""
+        first, last = superbills.dates_input(start, end)
+        client = self._directory([str(client_id)]).get(str(client_id))
+        if client is None:
+            raise NotFound("client not found")
+        reply = billing_documents.superbill(self.db, client, self._organization(), first, last,
+                                            clock.today())
+        self.db.commit()
+        return reply
+
+    def _directory(self, client_ids):
+        return self.clients.billing_directory(client_ids) if client_ids else {}
+
+    def _organization(self):
+        return references.organization(self.clients, self.organizations)
 
     @broadcast("clients", "OrganizationChanged")
     def on_organization_changed(self, data):

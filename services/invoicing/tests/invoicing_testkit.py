@@ -35,10 +35,21 @@ class FakeClients:
         return {"id": client_id}
 
     @rpc(expected_exceptions=(NotFound,))
+    def billing_directory(self, client_ids):
+        FakeClients.calls["billing_directory"] += 1
+        return {client_id: {"id": client_id, "name": f"Client {client_id}",
+                            "first_name": "Client", "email": f"{client_id}@home.test",
+                            "address": "12 Birch Lane\nSpringfield, IL 62704",
+                            "date_of_birth": "1990-04-02"}
+                for client_id in client_ids if client_id.startswith("cl_")}
+
+    @rpc(expected_exceptions=(NotFound,))
     def get_organization(self):
         FakeClients.calls["get_organization"] += 1
-        return {"name": "Cedar Ridge Recovery",
-                "locations": [{"id": location, "name": location} for location in self.locations]}
+        return {"name": "Cedar Ridge Recovery", "address": "1 Main St\nSpringfield, IL 62701",
+                "phone": "(555) 010-2000",
+                "locations": [{"id": location, "name": location, "address": "1 Main St"}
+                              for location in self.locations]}
 
 
 def outbox(engine, event_type):

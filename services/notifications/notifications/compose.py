@@ -87,6 +87,15 @@ def refund_issued(c, envelope: dict) -> OutgoingEmail:
     return email(domain.REFUND_ISSUED, contact, org, context)
 
 
+def statement_ready(c, envelope: dict) -> OutgoingEmail:
+    data = envelope["data"]
+    contact, org = client_contact(c, data["client_id"]), organization(c)
+    context = contexts.statement_ready_context(contact, org, c.settings.public_url,
+                                               amount_due=data["amount_due"],
+                                               statement_date=data["period_end"])
+    return email(domain.STATEMENT_READY, contact, org, context)
+
+
 def welcome(c, envelope: dict) -> OutgoingEmail:
     data = envelope["data"]
     account = with_email(fetch(c.clients.get_account_contact, data["account_id"],

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 INVOICE_EMAIL = "invoice_sent"      # the invoice email with the pay link
 INVOICE_POSTED = "invoice_posted"   # the portal inbox message for a new invoice (not an email)
+STATEMENT_POSTED = "statement_posted"  # the portal inbox message for a new statement (not an email)
 PORTAL_NOTICE = "portal_notice"     # the neutral "you have a new message" email
 RECEIPT = "receipt"                 # the payment receipt email
 WELCOME = "welcome"                 # portal invitation with a set-password link
@@ -61,7 +62,8 @@ KINDS: dict[str, Kind] = {
                                 reminder=True),
     INSTALLMENT_FAILED: Kind("Action required: a scheduled payment did not go through",
                              "installment_failed"),
-    STATEMENT_READY: Kind("Your statement is ready", "statement_ready", reminder=True),
+    STATEMENT_READY: Kind("Your statement from {sender} is ready", "statement_ready",
+                          reminder=True),
     ESTIMATE_READY: Kind("Your estimate is ready", "estimate_ready", reminder=True),
     APPOINTMENT_REMINDER: Kind("Reminder: you have an upcoming appointment",
                                "appointment_reminder", reminder=True),
@@ -156,3 +158,12 @@ def inbox_message_for_invoice(data: dict) -> dict:
     return {"title": "A new invoice has been posted to your portal",
             "body": f"Invoice {data['invoice_number']} is ready to view and pay in your portal.",
             "invoice_id": data["invoice_id"]}
+
+
+def inbox_message_for_statement(data: dict) -> dict:
+    """No amount: the statement itself is behind the sign-in."""
+    end = data["period_end"]
+    return {"title": "Your statement is ready",
+            "body": f"Your statement for the period ending {end} is ready to view and download "
+                    "in Billing, under Statements.",
+            "invoice_id": None}

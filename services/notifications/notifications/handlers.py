@@ -132,6 +132,19 @@ def staff_password_reset(c: Collaborators, envelope: dict, handler: str) -> None
     deliver_email(c, envelope, handler, notice, lambda: compose.staff_password_reset(c, envelope))
 
 
+def statement_issued(c: Collaborators, envelope: dict, handler: str) -> None:
+    """A statement: the portal inbox message (committed on its own), then
+    "Your statement from <sender> is ready" with the sign-in link (a
+    reminder kind: not sent to a person who turned reminders off)."""
+    data = envelope["data"]
+    if store.post_inbox(c.db, envelope["id"], data["client_id"],
+                        domain.inbox_message_for_statement(data), kind=domain.STATEMENT_POSTED):
+        log.info("event %s: statement %s posted to the portal inbox of %s",
+                 envelope["id"], data["statement_id"], data["client_id"])
+    deliver_email(c, envelope, handler, _for_client(envelope, domain.STATEMENT_READY),
+                  lambda: compose.statement_ready(c, envelope))
+
+
 def _for_client(envelope: dict, kind: str) -> Notice:
     client_id = envelope["data"]["client_id"]
     return Notice(envelope["id"], kind, client_id, client_id)

@@ -32,6 +32,10 @@ class NotificationsService:
     def on_invoice_sent(self, envelope):
         handlers.invoice_sent(self._collaborators(), envelope, f"{SOURCE}.on_invoice_sent")
 
+    @handles("invoicing", "StatementIssued")  # b8-statements
+    def on_statement_issued(self, envelope):
+        handlers.statement_issued(self._collaborators(), envelope, f"{SOURCE}.on_statement_issued")
+
     @handles("payments", "PaymentCaptured", version=2)
     def on_payment_captured(self, envelope):
         handlers.payment_captured(self._collaborators(), envelope, f"{SOURCE}.on_payment_captured")

@@ -55,6 +55,7 @@ def test_subscriptions_are_what_the_topology_declares():
         "evt-payments-PaymentProcessing--notifications.on_payment_processing",
         "evt-payments-PaymentRefunded--notifications.on_payment_refunded",
         "evt-invoicing-InstallmentFailed--notifications.on_installment_failed",
+        "evt-invoicing-StatementIssued--notifications.on_statement_issued",
         "evt-clients-PortalInviteRequested--notifications.on_portal_invite_requested",
         "evt-clients-PortalPasswordResetRequested--"
         "notifications.on_portal_password_reset_requested",

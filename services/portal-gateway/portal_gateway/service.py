@@ -24,10 +24,11 @@ from portal_gateway.pages.staff_clients import StaffClientPages
 from portal_gateway.pages.staff_payments import StaffPaymentPages
 from portal_gateway.pages.portal_plans import PortalPlanPages    # payment plans
 from portal_gateway.pages.staff_plans import StaffPlanPages      # payment plans
+from portal_gateway.pages.statements import StatementPages  # statements, superbills, PDFs
 
 
 class PortalGateway(CachedReads, AuthPages, StaffClientPages, BillingPages, StaffPaymentPages, AdminPages,
-                    CatalogPages, StaffPlanPages,
+                    CatalogPages, StaffPlanPages, StatementPages,
                     PortalPages, PortalBillingPages, PayPages, PortalPlanPages):
     name = "portal-gateway"
     # A page gives up on a read after 10 s: a person will not wait longer. A
