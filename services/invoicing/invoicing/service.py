@@ -1,7 +1,7 @@
 """Invoicing service: the service catalog and invoices."""
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from servicekit.cache import Cache
@@ -12,9 +12,9 @@ from servicekit.inbox import handle_once
 from servicekit.outbox import OutboxRelay
 from servicekit.rpc import TimedRpcProxy, rpc
 
-from invoicing import handlers, holds, references, schemas, usecases
+from invoicing import adjustments, handlers, holds, ledger, ledger_reads, references, schemas, usecases
 from invoicing.domain import PAYABLE
-from invoicing.models import CreditEntry, Invoice, ServiceItem
+from invoicing.models import Invoice, ServiceItem
 
 
 class InvoicingService:
@@ -57,14 +57,53 @@ class InvoicingService:
     @rpc(expected_exceptions=EXPECTED)
     def financial_summary(self, client_id):
         """A client's or account's invoices, what is due, what is pending
-        (bank payments clearing), and the credit on the account."""
-        invoices = self._invoices_of(str(client_id))
-        credit = self.db.scalar(select(func.coalesce(func.sum(CreditEntry.amount), 0))
-                                .where(CreditEntry.client_id == str(client_id)))
+        (bank payments clearing), the credit on the account, the ledger and
+        its aging: 3 SQL statements however many invoices."""
+        cid = str(client_id)
+        found = self._client_invoices(cid, with_lines=True)
+        read = ledger_reads.read(self.db, cid, found)
+        invoices = [schemas.invoice_out(invoice, held=read.held.get(invoice.id)) for invoice in found]
         live = [i for i in invoices if i["status"] != "void"]
-        return {"invoices": invoices, "credit": credit,
+        entries = ledger.ledger_out(read.ledger)
+        return {"invoices": invoices, "credit": read.ledger.credit,
                 "balance": sum(i["balance"] for i in live),
-                "pending": sum(i["pending"] for i in live)}
+                "pending": sum(i["pending"] for i in live),
+                "ledger": entries, "aging": entries["aging"]}
+
+    # ---- ledger: the client's ledger, adjustments, credit notes, write-offs, credit applied ----
+    @rpc(expected_exceptions=EXPECTED)
+    def ledger(self, client_id):
+        """Entries (oldest first, with the running balance), aging, balance,
+        credit and pending: 2 SQL statements."""
+        cid = str(client_id)
+        return ledger.ledger_out(ledger_reads.read(self.db, cid, self._client_invoices(cid)).ledger)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def adjust_invoice(self, invoice_id, payload, actor):
+        """payload {kind: adjustment | write_off | credit_note, amount (cents;
+        signed for an adjustment), reason, request_key}."""
+        data = adjustments.adjustment_input(payload)
+        invoice = adjustments.adjust(self.db, str(invoice_id), data, str(actor))
+        self.db.commit()
+        return self._out(invoice)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def apply_credit(self, client_id, invoice_id, amount, actor, request_key):
+        """Pay an invoice from the account's credit (amount None: as much as
+        both allow); the same request key again changes nothing."""
+        if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int)):
+            raise InvalidInput("amount must be a whole number of cents")
+        invoice = adjustments.apply_credit(self.db, str(client_id), str(invoice_id), amount,
+                                           str(actor), adjustments.check_key(request_key))
+        self.db.commit()
+        return self._out(invoice)
+
+    def _client_invoices(self, client_id: str, with_lines: bool = False) -> list[Invoice]:
+        query = select(Invoice).where(Invoice.client_id == client_id).order_by(
+            Invoice.created_at.desc())
+        if with_lines:
+            query = query.options(selectinload(Invoice.lines))
+        return self.db.scalars(query).all()
 
     @rpc(expected_exceptions=EXPECTED)
     def list_payable_invoices(self, client_id, channel):

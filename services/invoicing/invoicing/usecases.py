@@ -99,8 +99,16 @@ def _invoice_for_edit(session, invoice_id, data, totals) -> Invoice:
     if data["client_id"] != invoice.client_id:
         raise InvalidInput("an invoice cannot be moved to another client")
     domain.check_not_held(holds.held_on(session, invoice.id), "edit")
+    if invoice.adjustments_total or _adjusted(session, invoice.id):   # ledger keeps the history
+        raise domain.RuleBroken("this invoice has adjustments: change it with another adjustment "
+                                "or a credit note")
     domain.check_editable(invoice.status, totals.total, invoice.amount_paid)
     return invoice
+
+
+def _adjusted(session: Session, invoice_id: str) -> bool:
+    from invoicing.adjustments import has_adjustments   # adjustments imports this module
+    return has_adjustments(session, invoice_id)
 
 
 def send_invoice(session: Session, invoice_id: str, channel: str, actor: str) -> Invoice:
