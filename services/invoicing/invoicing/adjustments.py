@@ -74,8 +74,9 @@ def check_key(key) -> str:
 
 
 def adjustment_input(payload) -> dict:
-    """{kind, amount (cents, signed for an adjustment), reason, request_key};
-    every field's problem at once."""
+    """{kind, amount (cents, signed for an adjustment), reason, request_key,
+    client_id (optional: the invoice must be this account's)}; every field's
+    problem at once."""
     if not isinstance(payload, dict):
         raise InvalidInput("adjustment details must be an object")
     checks = FieldChecks()
@@ -91,13 +92,16 @@ def adjustment_input(payload) -> dict:
                         multiline=True)
     key = checks.run("form", check_key, payload.get("request_key"))
     checks.raise_if_any()
-    return {"kind": kind, "amount": amount, "reason": reason, "request_key": key}
+    return {"kind": kind, "amount": amount, "reason": reason, "request_key": key,
+            "client_id": str(payload.get("client_id") or "")}
 
 
 # ---- use cases ---------------------------------------------------------------------------------
 def adjust(session: Session, invoice_id: str, data: dict, actor: str) -> Invoice:
     """Record an adjustment, write-off or credit note (once per request key)."""
     invoice = load_invoice(session, invoice_id, lock=True)
+    if data.get("client_id") and invoice.client_id != data["client_id"]:
+        raise InvalidFields({"invoice": "That invoice is not on this account."})
     done = session.scalars(select(InvoiceAdjustment).where(
         InvoiceAdjustment.request_key == data["request_key"])).first()
     if done is not None:
