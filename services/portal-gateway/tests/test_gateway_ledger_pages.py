@@ -81,7 +81,7 @@ class Invoicing:
     @rpc(expected_exceptions=EXPECTED)
     def adjust_invoice(self, invoice_id, payload, actor):
         CALLS.append(("adjust_invoice", invoice_id, payload))
-        if payload["amount"] == -99999:
+        if payload["amount"] == 99999:
             raise InvalidFields({"amount": "INV-000001 has $143.00 open; write off at most that."})
         return INVOICE
 
@@ -202,7 +202,7 @@ def test_a_write_off_is_confirmed_first_and_invoicings_refusal_lands_on_the_fiel
     assert done.status_code == 303
     assert done.headers["Location"] == "/staff/clients/cl_1/financial?notice=written-off"
     assert CALLS[0] == ("adjust_invoice", "inv_1", {
-        "kind": "write_off", "amount": -14300, "reason": "Uncollectible",
+        "kind": "write_off", "amount": 14300, "reason": "Uncollectible",
         "request_key": "key-for-this-form", "client_id": "cl_1"})
     too_much = post(biller, "/staff/clients/cl_1/adjustments", confirmed="yes",
                     **{**fields, "amount": "999.99"})

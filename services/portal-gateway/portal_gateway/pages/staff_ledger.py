@@ -16,11 +16,12 @@ from portal_gateway import web
 from portal_gateway.access import actor_of, signed_in
 from portal_gateway.forms import MONEY
 
-# (value on the form, kind for invoicing, sign, words on the form)
+# (value on the form, kind for invoicing, sign, words on the form): invoicing takes
+# an adjustment signed, a write-off or credit note as the amount taken off
 CHOICES = [("increase", "adjustment", 1, "Adjustment: increase what is owed"),
            ("decrease", "adjustment", -1, "Adjustment: decrease what is owed"),
-           ("write_off", "write_off", -1, "Write-off (cannot be collected)"),
-           ("credit_note", "credit_note", -1, "Credit note (what was paid over goes to the account's credit)")]
+           ("write_off", "write_off", 1, "Write-off (cannot be collected)"),
+           ("credit_note", "credit_note", 1, "Credit note (what was paid over goes to the account's credit)")]
 NEEDS_REFUND_RIGHT = ("write_off", "credit_note")
 NOTICE = {"adjustment": "adjusted", "write_off": "written-off", "credit_note": "credit-noted"}
 
