@@ -153,3 +153,27 @@ def test_the_order_does_not_depend_on_the_order_things_were_read(history, rnd: r
         elif entry.invoice_id:
             assert entry.invoice_id in seen or entry.at < next(
                 i.created_at for i in invoices if i.id == entry.invoice_id)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(["adjustment", "write_off", "credit_note"]), st.integers(-200_000, 200_000),
+       st.integers(0, 100_000), st.integers(0, 100_000))
+def test_a_change_never_leaves_less_owed_than_paid_nor_makes_money(kind, amount, owed, paid):
+    """Whatever is accepted: what is owed stays at or above what stays paid,
+    the credit note moves no more than it takes off, and the status says
+    whether anything is still due."""
+    from servicekit.errors import InvalidFields
+    from invoicing.adjustments import check_change, status_for
+    paid = min(paid, owed)
+    try:
+        change, credited = check_change(kind, amount, owed, paid, "INV-000001")
+    except InvalidFields as refused:
+        assert set(refused.errors) == {"amount"}
+        return
+    new_owed, new_paid = owed + change, paid - credited
+    assert new_owed >= new_paid >= 0 and 0 <= credited <= abs(change)
+    if kind == "write_off":
+        assert 0 < -change <= owed - paid
+    status = status_for(new_owed, new_paid, was_sent=True)
+    assert (status in ("paid", "closed")) == (new_owed == new_paid)
+    assert (status == "closed") == (new_owed == new_paid == 0)
