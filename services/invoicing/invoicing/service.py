@@ -98,6 +98,12 @@ class InvoicingService:
         self.db.commit()
         return self._out(invoice)
 
+    @rpc(expected_exceptions=EXPECTED)
+    def credit_balance(self, client_id):
+        """The credit on the account now (payments asks before refunding
+        credit, so credit already applied to an invoice is not paid out too)."""
+        return adjustments.credit_of(self.db, str(client_id))
+
     def _client_invoices(self, client_id: str, with_lines: bool = False) -> list[Invoice]:
         query = select(Invoice).where(Invoice.client_id == client_id).order_by(
             Invoice.created_at.desc())

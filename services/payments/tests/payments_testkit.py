@@ -40,6 +40,7 @@ class FakeInvoicing:
                             "amount_paid": 0, "currency": "usd", "number": f"INV-{n:06d}"}
                         for n, (i, t) in enumerate(invoices.items(), start=1)}
         cls.holds, cls.released, cls.calls = {}, set(), []
+        cls.credit = 10**9
 
     @rpc(expected_exceptions=EXPECTED)
     def get_invoice(self, invoice_id):
@@ -74,6 +75,12 @@ class FakeInvoicing:
                          "invoice_number": invoice["number"]})
         FakeInvoicing.holds[payment_id] = held
         return {"currency": "usd", "allocations": held}
+
+    credit = 10**9     # the account's credit as invoicing's ledger has it
+
+    @rpc(expected_exceptions=EXPECTED)
+    def credit_balance(self, client_id):
+        return FakeInvoicing.credit
 
     @rpc(expected_exceptions=EXPECTED)
     def release_hold(self, payment_id):
