@@ -99,10 +99,15 @@ class InvoicingService:
         return self._out(invoice)
 
     @rpc(expected_exceptions=EXPECTED)
-    def credit_balance(self, client_id):
-        """The credit on the account now (payments asks before refunding
-        credit, so credit already applied to an invoice is not paid out too)."""
-        return adjustments.credit_of(self.db, str(client_id))
+    def refund_room(self, client_id, invoice_id=None):
+        """What may still go back: the account's credit (invoice None), or
+        what stays paid on the invoice. Payments asks before a refund, so
+        credit already applied to an invoice, or paid money a credit note
+        moved to the credit, is not paid out twice."""
+        if invoice_id is None:
+            return adjustments.credit_of(self.db, str(client_id))
+        invoice = usecases.load_invoice(self.db, invoice_id)
+        return max(invoice.amount_paid, 0) if invoice.client_id == str(client_id) else 0
 
     def _client_invoices(self, client_id: str, with_lines: bool = False) -> list[Invoice]:
         query = select(Invoice).where(Invoice.client_id == client_id).order_by(
