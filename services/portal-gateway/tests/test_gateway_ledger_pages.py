@@ -172,6 +172,7 @@ def test_the_financial_tab_leads_with_balance_and_aging_then_the_ledger(gateway)
     for action in ("Create invoice", "Collect payment", "Record check or cash", "Refund",
                    "Add adjustment / write-off", "Apply credit"):
         assert f">{action}</a>" in page
+    assert 'href="/staff/clients/cl_1/adjustments/new?invoice=inv_1" aria-label="Adjust INV-000001"' in page
     tabs = re.search(r'<nav class="tabs" aria-label="Profile">(.*?)</nav>', page, re.S).group(1)
     assert "Portal access" not in tabs                       # a biller may not invite
 
