@@ -61,6 +61,12 @@ def test_staff_pages_keep_to_their_rpc_budget(cairn, billed):
     assert cost(staff, f"/staff/payments/{billed['payment']}") == THREE_OWNERS
     assert cost(staff, "/staff/clients/cl_demo_jordan/invoices/new") == 1
     assert cost(staff, f"/staff/invoices/{billed['invoice']}/void") == 2
+    # ledger: the profile's tabs read one record; the adjustment and credit
+    # forms ask clients and invoicing at once
+    for tab in ("contacts", "insurance", "portal"):
+        assert cost(staff, f"/staff/clients/cl_demo_jordan/{tab}") == 1
+    assert cost(staff, "/staff/clients/cl_demo_jordan/adjustments/new") == 2
+    assert cost(staff, "/staff/clients/cl_demo_jordan/credit") == 2
     assert cost(staff, "/staff/account") == 0
     admin = cairn.staff(*ADMIN)
     assert cost(admin, "/staff/settings") == 0

@@ -153,6 +153,24 @@ event("InvoicePaid", 1, "invoicing",
 event("InvoiceVoided", 1, "invoicing",
       {"invoice_id": text(), "invoice_number": text(), "client_id": text()},
       {"invoice_id": "inv_1", "invoice_number": "INV-000001", "client_id": "cl_1"})
+# ledger: adjustments, write-offs, credit notes and credit applied (no consumer yet)
+event("InvoiceAdjusted", 1, "invoicing",
+      {"invoice_id": text(), "invoice_number": text(), "client_id": text(),
+       "adjustment_id": text(), "kind": one_of("adjustment", "write_off", "credit_note"),
+       "amount": money(), "increase": boolean(), "credited": money(), "balance": money(),
+       "status": text(), "adjusted_at": timestamp()},
+      {"invoice_id": "inv_1", "invoice_number": "INV-000001", "client_id": "cl_1",
+       "adjustment_id": "adj_1", "kind": "write_off", "amount": _USD, "increase": False,
+       "credited": {"amount": 0, "currency": "usd"}, "balance": {"amount": 0, "currency": "usd"},
+       "status": "closed", "adjusted_at": "2026-11-25T10:00:00.000000Z"},
+      consumed=False)
+event("CreditApplied", 1, "invoicing",
+      {"invoice_id": text(), "invoice_number": text(), "client_id": text(), "amount": money(),
+       "credit_left": money(), "applied_at": timestamp()},
+      {"invoice_id": "inv_1", "invoice_number": "INV-000001", "client_id": "cl_1",
+       "amount": _USD, "credit_left": {"amount": 0, "currency": "usd"},
+       "applied_at": "2026-11-25T10:00:00.000000Z"},
+      consumed=False)
 
 # ---- invoicing: catalog (core area) ----------------------------------------
 # A service, a per-location fee or a billing provider changed: every copy that

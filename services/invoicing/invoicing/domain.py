@@ -219,6 +219,8 @@ def check_payable(status: str, channel: str, number: str, available: int,
         raise RuleBroken(f"Invoice {number} is void; there is nothing to pay.")
     if status == "paid":
         raise RuleBroken(f"Invoice {number} is already paid.")
+    if status == "closed":   # ledger: written off or moved to credit, nothing left to pay
+        raise RuleBroken(f"Invoice {number} has nothing left to pay.")
     if status not in PAYABLE.get(channel, ()):
         raise RuleBroken(f"Invoice {number} has not been sent yet.")
     if available <= 0:

@@ -53,9 +53,9 @@ def payment_captured(session: Session, data: dict) -> None:
             note(session, invoice, f"Payment of {format_money(amount)} received ({how}) on a "
                                    "void invoice: refund it")
             continue
-        if invoice.amount_paid > invoice.total:
+        if invoice.amount_paid > invoice.owed:
             note(session, invoice, "Overpaid: refund the difference or keep it as credit")
-        invoice.status = domain.status_after_payment(invoice.total, invoice.amount_paid)
+        invoice.status = domain.status_after_payment(invoice.owed, invoice.amount_paid)
         note(session, invoice, f"Payment of {format_money(amount)} received ({how})")
         if invoice.status == "paid" and invoice.paid_at is None:
             invoice.paid_at = now
@@ -134,7 +134,7 @@ def _paid_changes(session: Session, invoice: Invoice, delta: int, what: str) -> 
     invoice.amount_paid += delta
     invoice.updated_at = utcnow()
     if invoice.status != "void":
-        invoice.status = domain.status_after_refund(invoice.total, invoice.amount_paid,
+        invoice.status = domain.status_after_refund(invoice.owed, invoice.amount_paid,
                                                     invoice.sent_at is not None)
         invoice.paid_at = (invoice.paid_at or utcnow()) if invoice.status == "paid" else None
     note(session, invoice, what)

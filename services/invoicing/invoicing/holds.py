@@ -67,7 +67,7 @@ def hold_for_payment(session: Session, payment_id: str, client_id: str, wanted: 
             amount = domain.check_payable(invoice.status, channel, invoice.number, available,
                                           item.get("amount"))
         except domain.RuleBroken as broken:
-            conflict = invoice.status in ("void", "paid") or held.get(invoice.id)
+            conflict = invoice.status in ("void", "paid", "closed") or held.get(invoice.id)
             raise (Conflict if conflict else InvalidInput)(str(broken)) from None
         holds.append(PaymentHold(payment_id=payment_id, invoice_id=invoice.id, amount=amount,
                                  status="held", created_at=now))

@@ -79,12 +79,19 @@ class Invoice(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     paid_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # ledger: what adjustments, write-offs and credit notes changed of what is owed (signed)
+    adjustments_total: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     lines: Mapped[list["InvoiceLine"]] = relationship(
         order_by="InvoiceLine.position", cascade="all, delete-orphan")
 
     @property
+    def owed(self) -> int:
+        """The total as adjustments, write-offs and credit notes left it."""
+        return self.total + (self.adjustments_total or 0)
+
+    @property
     def balance(self) -> int:
-        return max(self.total - self.amount_paid, 0)
+        return max(self.owed - self.amount_paid, 0)
 
 
 class InvoiceLine(Base):
@@ -311,3 +318,21 @@ class PdfCache(Base):
     fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)
     pdf: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+# ---- ledger: adjustments, write-offs and credit notes ---------------------------------------
+class InvoiceAdjustment(Base):
+    """A change to what is owed on an invoice once it stands, keeping the
+    history: `adjustment` (+ or −, with a reason), `write_off` (uncollectible,
+    −), `credit_note` (−; what was already paid over the new amount owed
+    moves to the account's credit, `credited`). The request key makes
+    posting the same form twice change nothing."""
+    __tablename__ = "invoice_adjustments"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    invoice_id: Mapped[str] = mapped_column(ForeignKey("invoices.id"), index=True)
+    client_id: Mapped[str] = mapped_column(String(40), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    amount: Mapped[int] = mapped_column(Integer)          # signed change of what is owed
+    credited: Mapped[int] = mapped_column(Integer, default=0)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    actor: Mapped[str] = mapped_column(String(40), default="")
+    request_key: Mapped[str] = mapped_column(String(80), unique=True)
+    at: Mapped[datetime] = mapped_column(DateTime)

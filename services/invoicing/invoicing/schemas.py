@@ -295,6 +295,8 @@ def invoice_out(invoice: Invoice, activity=(), held: dict | None = None,
         "line_discounts": invoice.discount_amount - invoice_discount,
         "invoice_discount": invoice_discount,
         "total": invoice.total, "amount_paid": invoice.amount_paid, "balance": invoice.balance,
+        # ledger: what adjustments, write-offs and credit notes changed, and what is owed now
+        "adjustments": invoice.adjustments_total or 0, "owed": invoice.owed,
         "held": held["held"], "pending": held["pending"],
         "available": 0 if held["held"] or invoice.no_charge else invoice.balance,
         "memo": invoice.memo, "due_on": invoice.due_on.isoformat() if invoice.due_on else None,

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from nameko.timer import timer
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from servicekit import clock, config
@@ -16,10 +16,11 @@ from servicekit.outbox import OutboxRelay
 from servicekit.rpc import TimedRpcProxy, rpc
 from servicekit.text import FieldChecks
 
-from invoicing import (billing_documents, catalog, handlers, holds, plan_rules, plans, references,
-                       schemas, statement_runs, statements, superbills, usecases)
+from invoicing import (adjustments, billing_documents, catalog, handlers, holds, ledger, ledger_reads,
+                       plan_rules, plans, references, schemas, statement_runs, statements,
+                       superbills, usecases)
 from invoicing.domain import PAYABLE
-from invoicing.models import BillingProvider, CreditEntry, Invoice, PaymentPlan
+from invoicing.models import BillingProvider, Invoice, PaymentPlan
 
 
 class InvoicingService:
@@ -105,16 +106,66 @@ class InvoicingService:
     @rpc(expected_exceptions=EXPECTED)
     def financial_summary(self, client_id):
         """A client's or account's invoices, what is due, what is pending
-        (bank payments clearing), and the credit on the account."""
-        invoices = self._invoices_of(str(client_id))
-        credit = self.db.scalar(select(func.coalesce(func.sum(CreditEntry.amount), 0))
-                                .where(CreditEntry.client_id == str(client_id)))
+        (bank payments clearing), the credit on the account, the ledger and
+        its aging: 3 SQL statements however many invoices."""
+        cid = str(client_id)
+        found = self._client_invoices(cid, with_lines=True)
+        read = ledger_reads.read(self.db, cid, found)
+        invoices = [schemas.invoice_out(invoice, held=read.held.get(invoice.id)) for invoice in found]
         live = [i for i in invoices if i["status"] != "void"]
-        return {"invoices": invoices, "credit": credit,
+        entries = ledger.ledger_out(read.ledger)
+        return {"invoices": invoices, "credit": read.ledger.credit,
                 "balance": sum(i["balance"] for i in live),
                 "pending": sum(i["pending"] for i in live),
-                "plans": plans.summary_for(self.db, str(client_id)),
-                "statements": statements.summary_for(self.db, client_id)}
+                "ledger": entries, "aging": entries["aging"],
+                "plans": plans.summary_for(self.db, cid),
+                "statements": statements.summary_for(self.db, cid)}
+
+    # ---- ledger: the client's ledger, adjustments, credit notes, write-offs, credit applied ----
+    @rpc(expected_exceptions=EXPECTED)
+    def ledger(self, client_id):
+        """Entries (oldest first, with the running balance), aging, balance,
+        credit and pending: 2 SQL statements."""
+        cid = str(client_id)
+        return ledger.ledger_out(ledger_reads.read(self.db, cid, self._client_invoices(cid)).ledger)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def adjust_invoice(self, invoice_id, payload, actor):
+        """payload {kind: adjustment | write_off | credit_note, amount (cents;
+        signed for an adjustment), reason, request_key}."""
+        data = adjustments.adjustment_input(payload)
+        invoice = adjustments.adjust(self.db, str(invoice_id), data, str(actor))
+        self.db.commit()
+        return self._out(invoice)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def apply_credit(self, client_id, invoice_id, amount, actor, request_key):
+        """Pay an invoice from the account's credit (amount None: as much as
+        both allow); the same request key again changes nothing."""
+        if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int)):
+            raise InvalidInput("amount must be a whole number of cents")
+        invoice = adjustments.apply_credit(self.db, str(client_id), str(invoice_id), amount,
+                                           str(actor), adjustments.check_key(request_key))
+        self.db.commit()
+        return self._out(invoice)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def refund_room(self, client_id, invoice_id=None):
+        """What may still go back: the account's credit (invoice None), or
+        what stays paid on the invoice. Payments asks before a refund, so
+        credit already applied to an invoice, or paid money a credit note
+        moved to the credit, is not paid out twice."""
+        if invoice_id is None:
+            return adjustments.credit_of(self.db, str(client_id))
+        invoice = usecases.load_invoice(self.db, invoice_id)
+        return max(invoice.amount_paid, 0) if invoice.client_id == str(client_id) else 0
+
+    def _client_invoices(self, client_id: str, with_lines: bool = False) -> list[Invoice]:
+        query = select(Invoice).where(Invoice.client_id == client_id).order_by(
+            Invoice.created_at.desc())
+        if with_lines:
+            query = query.options(selectinload(Invoice.lines))
+        return self.db.scalars(query).all()
 
     @rpc(expected_exceptions=EXPECTED)
     def list_payable_invoices(self, client_id, channel):

@@ -145,9 +145,17 @@ def _check_can_edit(session: Session, invoice: Invoice, data: dict) -> None:
         raise InvalidInput("An invoice cannot be moved to another client.")
     try:
         domain.check_not_held(holds.held_on(session, invoice.id), "edit")
+        if invoice.adjustments_total or _adjusted(session, invoice.id):   # ledger keeps the history
+            raise domain.RuleBroken("This invoice has adjustments: change it with another "
+                                    "adjustment or a credit note.")
         domain.check_editable(invoice.status, 0, invoice.amount_paid)
     except domain.RuleBroken as broken:
         raise InvalidInput(str(broken)) from None
+
+
+def _adjusted(session: Session, invoice_id: str) -> bool:
+    from invoicing.adjustments import has_adjustments   # adjustments imports this module
+    return has_adjustments(session, invoice_id)
 
 
 def _new_invoice(session: Session, data: dict) -> Invoice:

@@ -51,7 +51,7 @@ BILLING_UNAVAILABLE = "Billing is not answering right now. Nothing was charged; 
 class Collaborators:
     db: Session
     stripe: Stripe
-    invoicing: Any          # hold_for_payment
+    invoicing: Any          # hold_for_payment, release_hold, refund_room
     clinic_name: Callable[[], str]
 
 

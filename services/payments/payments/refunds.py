@@ -53,10 +53,34 @@ def request_refund(c: Collaborators, *, payment_id: str, amount, invoice_id: str
         if existing.status == "refused":
             raise PaymentDeclined(REFUSED)
         return existing
+    _check_still_there(c, payment_id, amount, invoice_id)
     refund = _record(c.db, payment_id, amount, invoice_id, reason, note, requested_by, request_key)
     if refund.manual:
         return _apply(c.db, refund.id, "succeeded")
     return _send(c, refund.id)
+
+
+def _check_still_there(c: Collaborators, payment_id: str, amount, invoice_id) -> None:
+    """Invoicing's ledger may have moved money since it was paid: credit
+    applied to an invoice, or what was paid on an invoice moved to the credit
+    by a credit note. Refund no more than is still there. Asked with no
+    transaction open; a credit movement at the same moment is the one race
+    left (invoicing would then show the credit, or the paid amount, below 0)."""
+    payment = c.db.get(Payment, payment_id)
+    if payment is None or isinstance(amount, bool) or not isinstance(amount, int):
+        return                       # _record says what is wrong
+    client_id, currency = payment.client_id, payment.currency
+    idle(c.db)
+    room = c.invoicing.refund_room(client_id, invoice_id)
+    if amount <= room:
+        return
+    if invoice_id is None:
+        raise InvalidInput(f"Only {format_money(max(room, 0), currency)} of credit is on the "
+                           "account now (credit may have been applied to invoices, or a payment "
+                           "just taken is still being recorded); refund at most that.")
+    raise InvalidInput(f"Only {format_money(max(room, 0), currency)} is still paid on that "
+                       "invoice (a credit note moved the rest to the account's credit): refund "
+                       "the rest from the credit.")
 
 
 def _record(session: Session, payment_id, amount, invoice_id, reason, note, requested_by,

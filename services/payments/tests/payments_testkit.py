@@ -40,6 +40,7 @@ class FakeInvoicing:
                             "amount_paid": 0, "currency": "usd", "number": f"INV-{n:06d}"}
                         for n, (i, t) in enumerate(invoices.items(), start=1)}
         cls.holds, cls.released, cls.calls = {}, set(), []
+        cls.credit, cls.still_paid = 10**9, {}
 
     @rpc(expected_exceptions=EXPECTED)
     def get_invoice(self, invoice_id):
@@ -74,6 +75,15 @@ class FakeInvoicing:
                          "invoice_number": invoice["number"]})
         FakeInvoicing.holds[payment_id] = held
         return {"currency": "usd", "allocations": held}
+
+    credit = 10**9     # the account's credit as invoicing's ledger has it
+    still_paid: dict = {}   # invoice id → what stays paid on it (unset: plenty)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def refund_room(self, client_id, invoice_id=None):
+        if invoice_id is None:
+            return FakeInvoicing.credit
+        return FakeInvoicing.still_paid.get(invoice_id, 10**9)
 
     @rpc(expected_exceptions=EXPECTED)
     def release_hold(self, payment_id):

@@ -59,6 +59,21 @@ def test_a_refund_comes_out_of_one_invoice_or_the_credit_never_more_than_it_had(
     assert credit_refund["amount"]["amount"] == 700
 
 
+def test_credit_applied_or_paid_money_moved_to_credit_is_not_refunded_twice(payments):
+    from payments_testkit import FakeInvoicing
+    paid = payments.rpc.collect_payment(STAFF, "cl_1", {
+        "method": "new", "payment_method": "pm_card_visa", "request_key": key(), "credit": 700,
+        "allocations": [{"invoice_id": "inv_1", "amount": 24300}]})
+    FakeInvoicing.credit = 200          # $5.00 of it paid another invoice meanwhile
+    error = refused(lambda: refund(payments, paid["id"], 700, None), "InvalidInput")
+    assert "Only $2.00 of credit is on the account" in error.value
+    refund(payments, paid["id"], 200, None)
+    FakeInvoicing.still_paid["inv_1"] = 4300   # a credit note moved $200.00 to the credit
+    error = refused(lambda: refund(payments, paid["id"], 4301, "inv_1"), "InvalidInput")
+    assert "Only $43.00 is still paid on that invoice" in error.value
+    refund(payments, paid["id"], 4300, "inv_1")
+
+
 def test_a_repeated_refund_request_refunds_once(payments):
     paid = paid_by_card(payments)
     payload = {"amount": 1000, "invoice_id": "inv_1", "request_key": key()}

@@ -21,6 +21,7 @@ from portal_gateway.pages.pay import PayPages
 from portal_gateway.pages.portal import PortalPages
 from portal_gateway.pages.portal_billing import PortalBillingPages
 from portal_gateway.pages.staff_clients import StaffClientPages
+from portal_gateway.pages.staff_ledger import StaffLedgerPages
 from portal_gateway.pages.staff_payments import StaffPaymentPages
 from portal_gateway.pages.portal_plans import PortalPlanPages    # payment plans
 from portal_gateway.pages.staff_plans import StaffPlanPages      # payment plans
@@ -28,7 +29,7 @@ from portal_gateway.pages.statements import StatementPages  # statements, superb
 
 
 class PortalGateway(CachedReads, AuthPages, StaffClientPages, BillingPages, StaffPaymentPages, AdminPages,
-                    CatalogPages, StaffPlanPages, StatementPages,
+                    CatalogPages, StaffLedgerPages, StaffPlanPages, StatementPages,
                     PortalPages, PortalBillingPages, PayPages, PortalPlanPages):
     name = "portal-gateway"
     # A page gives up on a read after 10 s: a person will not wait longer. A

@@ -13,6 +13,8 @@ KINDS = [("client", "Client"), ("inquiry", "Inquiry"), ("account", "Account (gua
 
 
 PER_PAGE = 50
+# after a change, the profile tab it belongs to
+TAB_OF_NOTICE = {"contact": "contacts", "insurance": "insurance", "invited": "portal"}
 
 
 def page_number(raw) -> int:
@@ -64,6 +66,25 @@ class StaffClientPages:
     @signed_in("staff", "clients.read")
     def client_profile(self, request, session, client_id):
         return self._profile(request, session, client_id, notice=request.args.get("notice", ""))
+
+    # ---- profile tabs: each a server-rendered page of the same record (1 RPC) ----
+    @http("GET", "/staff/clients/<client_id>/contacts")
+    @signed_in("staff", "clients.read")
+    def client_contacts(self, request, session, client_id):
+        return self._profile(request, session, client_id, tab="contacts",
+                             notice=request.args.get("notice", ""))
+
+    @http("GET", "/staff/clients/<client_id>/insurance")
+    @signed_in("staff", "clients.read")
+    def client_insurance(self, request, session, client_id):
+        return self._profile(request, session, client_id, tab="insurance",
+                             notice=request.args.get("notice", ""))
+
+    @http("GET", "/staff/clients/<client_id>/portal")
+    @signed_in("staff", "portal.invite")
+    def client_portal_access(self, request, session, client_id):
+        return self._profile(request, session, client_id, tab="portal",
+                             notice=request.args.get("notice", ""))
 
     @http("GET", "/staff/clients/<client_id>/edit")
     @signed_in("staff", "clients.write")
@@ -129,14 +150,16 @@ class StaffClientPages:
                         has_next=listing["has_next"])
 
     def _change(self, request, session, client_id, notice, call):
+        tab = TAB_OF_NOTICE.get(notice.split("-")[0], "details")
         try:
             call(actor_of(session, request))
         except RemoteError as error:
             if error.exc_type != "InvalidInput":
                 raise
             return self._profile(request, session, client_id, status=400, error=error.value,
-                                 form=fields(request.form))
-        return web.redirect(f"/staff/clients/{client_id}?notice={notice}")
+                                 form=fields(request.form), tab=tab)
+        path = "" if tab == "details" else f"/{tab}"
+        return web.redirect(f"/staff/clients/{client_id}{path}?notice={notice}")
 
     def _profile(self, request, session, client_id, status=200, **context):
         record = self.clients.client_record(client_id, actor_of(session, request))

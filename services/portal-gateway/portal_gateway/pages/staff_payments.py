@@ -20,7 +20,10 @@ class StaffPaymentPages:
     @signed_in("staff", "billing.write")
     def collect_page(self, request, session, client_id):
         chosen = request.args.getlist("invoice")
-        return self._collect_form(request, session, client_id, {"invoices": chosen} if chosen else {})
+        form = {"invoices": chosen} if chosen else {}
+        if request.args.get("method") in ("check", "cash"):    # "Record check or cash"
+            form["method"] = request.args["method"]
+        return self._collect_form(request, session, client_id, form)
 
     @http("POST", "/staff/clients/<client_id>/collect")
     @signed_in("staff", "billing.write")

@@ -2,13 +2,13 @@
 attempt to charge one
 
 Revision ID: 0005
-Revises: 0003b
+Revises: 0004
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "0005"
-down_revision = "0003b"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
