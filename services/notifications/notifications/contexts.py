@@ -185,6 +185,14 @@ def payment_failed_context(contact: dict, org: dict, invoices: list[dict], payme
             "reason": (payment.get("failure_message") or "").strip()}
 
 
+def estimate_issued_context(contact: dict, org: dict, public_url: str, *, estimate: dict) -> dict:
+    """A new estimate: its number and total, a link to it in the portal (the
+    sign-in page first); no services, diagnoses or provider."""
+    return {**common(contact, org, public_url), "estimate_number": estimate["estimate_number"],
+            "total": amount(estimate["total"]), "good_faith": estimate["kind"] == "gfe",
+            "estimate_url": join_url(public_url, f"/portal/estimates/{estimate['estimate_id']}")}
+
+
 def consent_requested_context(contact: dict, org: dict, public_url: str) -> dict:
     """Only that something waits to be signed: a document's title can name
     the treatment, so it stays in the portal."""

@@ -32,6 +32,10 @@ class NotificationsService:
     def on_invoice_sent(self, envelope):
         handlers.invoice_sent(self._collaborators(), envelope, f"{SOURCE}.on_invoice_sent")
 
+    @handles("invoicing", "EstimateIssued")
+    def on_estimate_issued(self, envelope):
+        handlers.estimate_issued(self._collaborators(), envelope, f"{SOURCE}.on_estimate_issued")
+
     @handles("payments", "PaymentCaptured", version=2)
     def on_payment_captured(self, envelope):
         handlers.payment_captured(self._collaborators(), envelope, f"{SOURCE}.on_payment_captured")

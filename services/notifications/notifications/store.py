@@ -149,10 +149,10 @@ def _close_without_sending(db: Session, notice: Notice, status: str,
     return row
 
 
-def post_inbox(db: Session, cause_event_id: str, client_id: str, message: dict) -> bool:
+def post_inbox(db: Session, cause_event_id: str, client_id: str, message: dict,
+               kind: str = domain.INVOICE_POSTED) -> bool:
     """Put a message in the client's portal inbox once, with its delivery row
     and event, in its own transaction (so it does not wait for email)."""
-    kind = domain.INVOICE_POSTED
     if status_of(db, cause_event_id, kind) is not None:
         return False
     now = utcnow()
