@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from servicekit.config import database_url
 from servicekit.db import engine_for
 
-from invoicing.models import ServiceItem
+from invoicing.models import BillingProvider, ServiceItem
 
 CATALOG = [
     ("90791", "Psychiatric diagnostic evaluation", 25000),
@@ -24,6 +24,11 @@ def seed(session: Session) -> None:
     for code, description, fee in CATALOG:
         if session.get(ServiceItem, code) is None:
             session.add(ServiceItem(code=code, description=description, fee=fee, active=True))
+    # estimates: a provider a Good Faith Estimate can name
+    if session.get(BillingProvider, "bp_demo_rivera") is None:
+        session.add(BillingProvider(id="bp_demo_rivera", name="Sam Rivera", credentials="LCSW",
+                                    npi="1234567893", tax_id="12-3456789", license="LCSW 41234",
+                                    staff_id="", active=True))
     session.commit()
 
 

@@ -180,7 +180,7 @@ class InvoicingService:
         self.db.rollback()      # nothing written; no transaction held across the RPC below
         org = references.organization(self.clients, self.organizations)
         content = estimate_pdf.render(estimate, org)
-        return {"filename": estimate_pdf.filename(estimate),
+        return {"filename": estimate_pdf.filename(estimate), "client_id": estimate["client_id"],
                 "content_b64": base64.b64encode(content).decode("ascii")}
 
     def _known_client(self, client_id: str) -> bool:

@@ -21,10 +21,14 @@ from portal_gateway.pages.portal import PortalPages
 from portal_gateway.pages.portal_billing import PortalBillingPages
 from portal_gateway.pages.staff_clients import StaffClientPages
 from portal_gateway.pages.staff_payments import StaffPaymentPages
+# estimates and Good Faith Estimates
+from portal_gateway.pages.portal_estimates import PortalEstimatePages
+from portal_gateway.pages.staff_estimates import StaffEstimatePages
 
 
 class PortalGateway(CachedReads, AuthPages, StaffClientPages, BillingPages, StaffPaymentPages, AdminPages,
-                    PortalPages, PortalBillingPages, PayPages):
+                    PortalPages, PortalBillingPages, PayPages,
+                    StaffEstimatePages, PortalEstimatePages):
     name = "portal-gateway"
     # A page gives up on a read after 10 s: a person will not wait longer. A
     # payment may wait on Stripe (20 s per try in the payments service), so
