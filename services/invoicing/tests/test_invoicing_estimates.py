@@ -177,3 +177,19 @@ def test_the_pdf_shows_the_estimate_and_only_to_its_own_client_once_sent(estimat
     assert "Good Faith Estimate EST-000001" in shown and "$700.00" in shown
     assert "Sam Rivera" in shown and "1234567893" in shown and "F41.1" in shown
     assert "at least $400 more" in shown
+
+
+def test_a_gfe_not_sent_by_its_deadline_shows_late(estimating, tmp_path, monkeypatch):
+    proxy, _, _ = estimating
+    monkeypatch.setenv("CAIRN_CLOCK_OFFSET_FILE", str(tmp_path / "clock"))
+    estimate = proxy.create_estimate(gfe(), "st_1")
+    short = proxy.create_estimate(gfe(lines=[{"service_code": "90834", "units": 1,
+                                              "expected_on": later(1)}]), "st_1")
+    assert short["deadline"] is None and short["delivery"]["state"] == "not_required"
+    clock.advance(str(tmp_path / "clock"), 10)          # two weeks of business days later
+    [listed] = [e for e in proxy.list_estimates("cl_1") if e["id"] == estimate["id"]]
+    assert listed["delivery"] == {"state": "late", "label": "Late", "deadline": estimate["deadline"]}
+    summary = proxy.financial_summary("cl_1")["estimates"]
+    assert (summary["due"], summary["late"]) == (0, 1)
+    sent = proxy.issue_estimate(estimate["id"], ["portal"], "st_1")
+    assert sent["delivery"]["state"] == "delivered_late"

@@ -93,7 +93,8 @@ def test_a_clients_invoices_cost_the_same_sql_for_2_or_20_invoices(invoicing, re
     with statements(url) as many:
         invoices = invoices_in(read(proxy, "cl_1"))
     assert len(invoices) == 20 and all(len(i["lines"]) == 2 for i in invoices)
-    assert len(many) == len(few) <= 4, many
+    # 4 for the invoices, holds and credit; financial_summary adds at most 2 for estimates
+    assert len(many) == len(few) <= 4 + 2, many
 
 
 def invoices_in(answer) -> list:
