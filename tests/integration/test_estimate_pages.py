@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 
 from servicekit import clock
+from servicekit.pdf import text_of
 from tests.support.processes import wait_until
 
 pytestmark = pytest.mark.integration
@@ -75,8 +76,11 @@ def test_a_good_faith_estimate_from_form_to_signed_approval_to_invoice(cairn):
     page = patient.get(f"/portal/estimates/{estimate_id}")
     assert "If you are billed for more than this Good Faith Estimate" in page.text
     assert "at least $400 more" in page.text and "F41.1" in page.text
+    assert "For Jordan Okafor" in page.text
     pdf = patient.get(f"/portal/estimates/{estimate_id}/pdf")
     assert pdf.headers["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    shown = " ".join(text_of(pdf.content).split())
+    assert "Jordan Okafor" in shown and "Sam Rivera" in shown and "$660.00" in shown
 
     outsider = cairn.sign_in("portal", *MORGAN)
     assert outsider.get(f"/portal/estimates/{estimate_id}").status_code == 404

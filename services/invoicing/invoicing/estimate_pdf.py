@@ -17,15 +17,15 @@ _templates = Environment(loader=FileSystemLoader(Path(__file__).parent / "templa
 _templates.filters["money"] = lambda cents: format_money(int(cents))
 
 
-def html(estimate: dict, organization: dict) -> str:
+def html(estimate: dict, organization: dict, patient: dict) -> str:
     location = next((loc for loc in organization.get("locations") or ()
                      if loc.get("id") == estimate["location_id"]), {})
     return _templates.get_template("pdf/estimate.html").render(
-        estimate=estimate, organization=organization, location=location)
+        estimate=estimate, organization=organization, location=location, patient=patient)
 
 
-def render(estimate: dict, organization: dict) -> bytes:
-    return pdf.render(html(estimate, organization))
+def render(estimate: dict, organization: dict, patient: dict) -> bytes:
+    return pdf.render(html(estimate, organization, patient))
 
 
 def filename(estimate: dict) -> str:

@@ -179,7 +179,8 @@ class InvoicingService:
             raise NotFound("estimate not found")
         self.db.rollback()      # nothing written; no transaction held across the RPC below
         org = references.organization(self.clients, self.organizations)
-        content = estimate_pdf.render(estimate, org)
+        patient = self.clients.get_client(estimate["client_id"])   # a GFE names the patient
+        content = estimate_pdf.render(estimate, org, patient)
         return {"filename": estimate_pdf.filename(estimate), "client_id": estimate["client_id"],
                 "content_b64": base64.b64encode(content).decode("ascii")}
 
