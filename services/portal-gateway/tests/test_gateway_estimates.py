@@ -53,3 +53,44 @@ def test_the_invoice_form_warning_says_how_much_over_and_why_it_matters():
     below = partial.render(variance={**variance, "over": 12500, "warning": ""})
     assert "This would bill $125.00 more than the Good Faith Estimate for Sam Rivera" in below
     assert partial.render(variance=None).strip() == ""
+
+
+def estimate(**changes):
+    base = {"id": "est_1", "number": "EST-000001", "client_id": "cl_1", "kind": "estimate",
+            "kind_label": "Estimate", "status": "declined", "total": 15000, "provider": None,
+            "provider_name": "", "location_id": "loc_main", "diagnosis_codes": [],
+            "scheduled_on": "2026-12-01", "first_service_on": None, "deadline": None,
+            "delivery": {"state": "not_required", "label": "No delivery deadline", "deadline": None},
+            "requested_by_patient": False, "memo": "", "issued_on": "2026-12-01",
+            "issued_at": "2026-12-01T10:00:00.000000Z", "issued_channels": ["portal"],
+            "invoice_id": None, "lines": [{"service_code": "90834", "description": "Psychotherapy",
+                                           "expected_on": None, "units": 1, "unit_price": 15000,
+                                           "amount": 15000, "modifiers": ""}],
+            "decision": {"status": "declined", "typed_name": "Jordan <b>Okafor</b>",
+                         "at": "2026-12-02T09:30:00.000000Z", "ip": "203.0.113.7",
+                         "user_agent": "Firefox"},
+            "wording": {"version": "cms-2022-1", "right_to_estimate": [],
+                        "disclaimer": ["This estimate shows the expected cost."]}}
+    return {**base, **changes}
+
+
+def test_a_declined_plain_estimate_and_a_late_gfe_render_for_staff_and_patient():
+    staff = templates.get_template("staff/estimate.html")
+    html = staff.render(session=SESSION, client={**CLIENT, "first_name": "Jordan"},
+                        estimate=estimate(), location={"name": "Main"}, notice="")
+    assert "Declined</strong>" in html and "Jordan &lt;b&gt;Okafor&lt;/b&gt;" in html
+    assert "Create invoice" not in html and "Send to portal" not in html
+    late = staff.render(session=SESSION, client={**CLIENT, "first_name": "Jordan"}, notice="",
+                        location={"name": "Main"}, estimate=estimate(
+                            kind="gfe", kind_label="Good Faith Estimate", status="draft",
+                            decision=None, deadline="2026-12-02",
+                            delivery={"state": "late", "label": "Late", "deadline": "2026-12-02"}))
+    assert "Late: this Good Faith Estimate had to reach the patient by 2026-12-02" in late
+    assert "Send by email" in late
+    portal = templates.get_template("portal/estimate.html").render(
+        session={**SESSION, "clients": [{"id": "cl_1", "name": "Jordan Okafor"}],
+                 "acting_for": "cl_1", "name": "Jordan"},
+        organization={"name": "Cedar Ridge", "phone": "555-0100", "email": "o@x.test"},
+        estimate=estimate(status="issued", decision=None), location={"name": "Main"},
+        notice="", errors={"typed_name": "Enter your full name."}, form={})
+    assert 'aria-describedby="typed_name-error"' in portal and "Approve this estimate" in portal
