@@ -46,12 +46,26 @@ def billed(cairn):
     return {"invoice": invoice_id, "payment": payment_id, "pay_link": link, "staff": staff}
 
 
+@pytest.fixture(scope="module")
+def estimated(cairn, billed):
+    """A Good Faith Estimate for Jordan, posted to the portal."""
+    staff = billed["staff"]
+    csrf = staff.csrf("/staff/clients/cl_demo_jordan/estimates/new")
+    created = staff.post("/staff/clients/cl_demo_jordan/estimates", data={
+        "csrf": csrf, "kind": "gfe", "provider_id": "prv_demo_rivera", "location_id": "loc_main",
+        "scheduled_on": "2026-12-01", "line1_service": "90834", "line1_units": "1",
+        "line1_date": "2026-12-31"})
+    estimate_id = created.url.rsplit("/", 1)[1].split("?")[0]
+    staff.post(f"/staff/estimates/{estimate_id}/send", data={"channel": "portal", "csrf": csrf})
+    return estimate_id
+
+
 def cost(browser, path) -> int:
     browser.get(path)                       # the first visit fills this copy's caches
     return rpc_count(browser.get(path))
 
 
-def test_staff_pages_keep_to_their_rpc_budget(cairn, billed):
+def test_staff_pages_keep_to_their_rpc_budget(cairn, billed, estimated):
     staff = billed["staff"]
     assert cost(staff, "/staff") == 1
     assert cost(staff, "/staff/clients/cl_demo_jordan") == 1
@@ -68,6 +82,9 @@ def test_staff_pages_keep_to_their_rpc_budget(cairn, billed):
     assert cost(staff, "/staff/clients/cl_demo_jordan/adjustments/new") == 2
     assert cost(staff, "/staff/clients/cl_demo_jordan/credit") == 2
     assert cost(staff, "/staff/account") == 0
+    # estimates: the form (client ∥ providers), an estimate (estimate, then client)
+    assert cost(staff, "/staff/clients/cl_demo_jordan/estimates/new") == 2
+    assert cost(staff, f"/staff/estimates/{estimated}") == 2
     admin = cairn.staff(*ADMIN)
     assert cost(admin, "/staff/settings") == 0
     assert cost(admin, "/staff/audit") == 1
@@ -76,13 +93,15 @@ def test_staff_pages_keep_to_their_rpc_budget(cairn, billed):
     assert cost(admin, "/staff/settings/providers/new") == 0
 
 
-def test_portal_and_pay_pages_keep_to_their_rpc_budget(cairn, billed):
+def test_portal_and_pay_pages_keep_to_their_rpc_budget(cairn, billed, estimated):
     patient = cairn.sign_in("portal", *JORDAN)
     assert cost(patient, "/portal") == 0
     assert cost(patient, "/portal/billing") == 2
     assert cost(patient, "/portal/billing/pay") == 2
     assert cost(patient, "/portal/billing/methods") == 1
     assert cost(patient, "/portal/billing/statements") == 1          # b8-statements
+    assert cost(patient, "/portal/estimates") == 1
+    assert cost(patient, f"/portal/estimates/{estimated}") == 1
     payer = Browser(cairn.url)
     assert cost(payer, billed["pay_link"]) == 2
 

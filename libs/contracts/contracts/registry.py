@@ -223,6 +223,22 @@ event("StatementIssued", 1, "invoicing",
       {"statement_id": "stm_1", "client_id": "cl_1", "period_start": "2026-11-01",
        "period_end": "2026-11-30", "amount_due": _USD,
        "issued_at": "2026-12-01T06:00:00.000000Z", "run_id": "run_1"})
+# estimates and Good Faith Estimates: ids, channels and money only (no
+# services, diagnoses or provider names)
+_ESTIMATE = {"estimate_id": text(), "estimate_number": text(), "client_id": text()}
+_ESTIMATE_EXAMPLE = {"estimate_id": "est_1", "estimate_number": "EST-000001", "client_id": "cl_1"}
+_ESTIMATE_CHANNELS = Field(lambda v: isinstance(v, list) and bool(v) and len(set(v)) == len(v)
+                           and all(c in ("email", "portal") for c in v),
+                           'a list of "email" and/or "portal"')
+event("EstimateIssued", 1, "invoicing",
+      {**_ESTIMATE, "kind": one_of("gfe", "estimate"), "channels": _ESTIMATE_CHANNELS,
+       "total": money(), "issued_by": text()},
+      {**_ESTIMATE_EXAMPLE, "kind": "gfe", "channels": ["portal", "email"], "total": _USD,
+       "issued_by": "st_1"})
+event("EstimateDecided", 1, "invoicing",
+      {**_ESTIMATE, "decision": one_of("approved", "declined"), "decided_at": timestamp()},
+      {**_ESTIMATE_EXAMPLE, "decision": "approved", "decided_at": "2026-11-25T10:00:00.000000Z"},
+      consumed=False)
 
 # ---- payments -------------------------------------------------------------
 _METHODS = ("card", "us_bank_account", "check", "cash", "terminal")

@@ -139,6 +139,7 @@ def access_entry(action, outcome="ok") -> tuple[str, str]:
 
 READ_ACTIONS = ("client.read", "financial.read", "invoice.read", "payment.read",
                 "payment_method.read")
+READ_ACTIONS += ("estimate.read",)   # estimates and Good Faith Estimates
 
 
 def read_action(action) -> str:

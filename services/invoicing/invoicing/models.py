@@ -336,3 +336,57 @@ class InvoiceAdjustment(Base):
     actor: Mapped[str] = mapped_column(String(40), default="")
     request_key: Mapped[str] = mapped_column(String(80), unique=True)
     at: Mapped[datetime] = mapped_column(DateTime)
+# ---- estimates and Good Faith Estimates (No Surprises Act) -------------------
+
+class Estimate(Base):
+    """An estimate (`estimate`) or a Good Faith Estimate (`gfe`, for self-pay
+    clients): draft → issued → approved | declined; approved → invoiced.
+    The decision keeps the patient's e-signature: typed name, time, address,
+    browser. Totals are integer cents; the disclaimer wording is stored by
+    version (gfe_notice)."""
+    __tablename__ = "estimates"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    client_id: Mapped[str] = mapped_column(String(40), index=True)
+    kind: Mapped[str] = mapped_column(String(10))                       # gfe | estimate
+    provider_id: Mapped[str] = mapped_column(String(40), default="")   # BillingProvider.id
+    location_id: Mapped[str] = mapped_column(String(40))               # the facility
+    diagnosis_codes: Mapped[str] = mapped_column(String(80), default="")
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    requested_by_patient: Mapped[bool] = mapped_column(Boolean, default=False)
+    scheduled_on: Mapped[date] = mapped_column(Date)
+    first_service_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    deadline: Mapped[date | None] = mapped_column(Date, nullable=True)
+    currency: Mapped[str] = mapped_column(String(3), default="usd")
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    memo: Mapped[str] = mapped_column(Text, default="")
+    disclaimer_version: Mapped[str] = mapped_column(String(20))
+    created_by: Mapped[str] = mapped_column(String(40), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    issued_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    issued_on: Mapped[date | None] = mapped_column(Date, nullable=True)   # business date
+    issued_channels: Mapped[str] = mapped_column(String(20), default="")  # "portal,email"
+    signer_name: Mapped[str] = mapped_column(String(200), default="")
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    signer_ip: Mapped[str] = mapped_column(String(64), default="")
+    signer_user_agent: Mapped[str] = mapped_column(String(300), default="")
+    decided_by: Mapped[str] = mapped_column(String(40), default="")     # portal account id
+    invoice_id: Mapped[str] = mapped_column(String(40), default="")
+    lines: Mapped[list["EstimateLine"]] = relationship(
+        order_by="EstimateLine.position", cascade="all, delete-orphan")
+
+
+class EstimateLine(Base):
+    __tablename__ = "estimate_lines"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    estimate_id: Mapped[str] = mapped_column(ForeignKey("estimates.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    service_code: Mapped[str] = mapped_column(String(20))
+    description: Mapped[str] = mapped_column(String(200))
+    expected_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    units: Mapped[int] = mapped_column(Integer)
+    unit_price: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[int] = mapped_column(Integer)
+    modifiers: Mapped[str] = mapped_column(String(20), default="")
+    place_of_service: Mapped[str] = mapped_column(String(2), default="")

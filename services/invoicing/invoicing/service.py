@@ -1,12 +1,13 @@
 """Invoicing service: the service catalog and invoices."""
 from __future__ import annotations
 
+import base64
+
 from nameko.timer import timer
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from servicekit import clock, config
-
 from servicekit.cache import Cache
 from servicekit.db import Database
 from servicekit.errors import EXPECTED, InvalidInput, NotFound
@@ -16,9 +17,9 @@ from servicekit.outbox import OutboxRelay
 from servicekit.rpc import TimedRpcProxy, rpc
 from servicekit.text import FieldChecks
 
-from invoicing import (adjustments, billing_documents, catalog, handlers, holds, ledger, ledger_reads,
-                       plan_rules, plans, references, schemas, statement_runs, statements,
-                       superbills, usecases)
+from invoicing import (adjustments, billing_documents, catalog, estimate_input, estimate_pdf,
+                       estimates, handlers, holds, ledger, ledger_reads, plan_rules, plans,
+                       references, schemas, statement_runs, statements, superbills, usecases)
 from invoicing.domain import PAYABLE
 from invoicing.models import BillingProvider, Invoice, PaymentPlan
 
@@ -119,7 +120,8 @@ class InvoicingService:
                 "pending": sum(i["pending"] for i in live),
                 "ledger": entries, "aging": entries["aging"],
                 "plans": plans.summary_for(self.db, cid),
-                "statements": statements.summary_for(self.db, cid)}
+                "statements": statements.summary_for(self.db, cid),
+                "estimates": estimates.summary_for(self.db, cid)}
 
     # ---- ledger: the client's ledger, adjustments, credit notes, write-offs, credit applied ----
     @rpc(expected_exceptions=EXPECTED)
@@ -290,6 +292,88 @@ class InvoicingService:
 
     def _organization(self):
         return references.organization(self.clients, self.organizations)
+    # ---- estimates and Good Faith Estimates (No Surprises Act) -------------------
+    @rpc(expected_exceptions=EXPECTED)
+    def list_estimate_providers(self):
+        """Active billing providers an estimate may name."""
+        return estimates.providers(self.db)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def create_estimate(self, payload, actor):
+        """A draft estimate; every field's problem at once (InvalidFields)."""
+        data = estimate_input.parse(self.db, payload, self._known_client, self._known_location)
+        estimate = estimates.create(self.db, data, str(actor))
+        self.db.commit()
+        return estimates.estimate_out(self.db, estimate)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_estimate(self, estimate_id, with_variance=False):
+        estimate = estimates.with_lines(self.db, estimate_id)
+        out = estimates.estimate_out(self.db, estimate)
+        if with_variance and estimate.kind == "gfe" and estimate.provider_id:
+            out["variance"] = estimates.variance(self.db, estimate.client_id, estimate.provider_id)
+        return out
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_estimates(self, client_id):
+        return estimates.of_client(self.db, str(client_id))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def issue_estimate(self, estimate_id, channels, actor):
+        """Send to the portal and/or by email (EstimateIssued)."""
+        estimate = estimates.issue(self.db, str(estimate_id), channels, str(actor))
+        self.db.commit()
+        return estimates.estimate_out(self.db, estimate)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def decide_estimate(self, estimate_id, decision, signer, account):
+        """The patient approves or declines with a typed name (EstimateDecided);
+        `account` is {id, client_id} of the portal session."""
+        estimate = estimates.decide(self.db, str(estimate_id), decision, signer, account)
+        self.db.commit()
+        return estimates.estimate_out(self.db, estimate)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def invoice_from_estimate(self, estimate_id, actor):
+        """An approved estimate becomes a draft invoice in one step."""
+        invoice = estimates.invoice_from(self.db, str(estimate_id), str(actor))
+        self.db.commit()
+        return self._out(invoice)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def estimate_variance(self, client_id, provider_id, proposed_total=0):
+        """Billed versus the latest Good Faith Estimate for this client and
+        provider; `warning` when `proposed_total` more would be $400+ over."""
+        return estimates.variance(self.db, str(client_id), str(provider_id), proposed_total)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def estimate_pdf(self, estimate_id, client_id=None):
+        """{filename, content_b64}; with `client_id`, only that client's
+        estimate, once it was sent (the portal)."""
+        estimate = estimates.estimate_out(self.db, estimates.with_lines(self.db, estimate_id))
+        if client_id is not None and (estimate["client_id"] != str(client_id)
+                                      or estimate["status"] == "draft"):
+            raise NotFound("estimate not found")
+        self.db.rollback()      # nothing written; no transaction held across the RPC below
+        org = references.organization(self.clients, self.organizations)
+        patient = self.clients.get_client(estimate["client_id"])   # a GFE names the patient
+        content = estimate_pdf.render(estimate, org, patient)
+        return {"filename": estimate_pdf.filename(estimate), "client_id": estimate["client_id"],
+                "content_b64": base64.b64encode(content).decode("ascii")}
+
+    def _known_client(self, client_id: str) -> bool:
+        try:
+            references.check_client(self.clients, self.known_clients, client_id)
+        except InvalidInput:
+            return False
+        return True
+
+    def _known_location(self, location_id: str) -> bool:
+        try:
+            references.check_location(self.clients, self.organizations, location_id)
+        except InvalidInput:
+            return False
+        return True
 
     @broadcast("clients", "OrganizationChanged")
     def on_organization_changed(self, data):

@@ -41,6 +41,13 @@ def portal_notice(c, envelope: dict) -> OutgoingEmail:
     return email(domain.PORTAL_NOTICE, contact, org, context)
 
 
+def estimate_email(c, envelope: dict) -> OutgoingEmail:
+    data = envelope["data"]
+    contact, org = client_contact(c, data["client_id"]), organization(c)
+    context = contexts.estimate_issued_context(contact, org, c.settings.public_url, estimate=data)
+    return email(domain.ESTIMATE_ISSUED, contact, org, context)
+
+
 def receipt(c, envelope: dict) -> OutgoingEmail:
     data = envelope["data"]
     contact, org = client_contact(c, data["client_id"]), organization(c)

@@ -193,6 +193,12 @@ def installment_failed_context(contact: dict, org: dict, data: dict, public_url:
             "installment_number": data["installment_number"],
             "next_attempt_on": due_date(data.get("next_attempt_on")),
             "pay_url": join_url(public_url, PORTAL_BILLING_PATH)}
+def estimate_issued_context(contact: dict, org: dict, public_url: str, *, estimate: dict) -> dict:
+    """A new estimate: its number and total, a link to it in the portal (the
+    sign-in page first); no services, diagnoses or provider."""
+    return {**common(contact, org, public_url), "estimate_number": estimate["estimate_number"],
+            "total": amount(estimate["total"]), "good_faith": estimate["kind"] == "gfe",
+            "estimate_url": join_url(public_url, f"/portal/estimates/{estimate['estimate_id']}")}
 
 
 def consent_requested_context(contact: dict, org: dict, public_url: str) -> dict:

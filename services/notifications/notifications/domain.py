@@ -31,6 +31,8 @@ INSTALLMENT_FAILED = "installment_failed"  # payment plans: an installment's aut
 STATEMENT_READY = "statement_ready"
 ESTIMATE_READY = "estimate_ready"
 APPOINTMENT_REMINDER = "appointment_reminder"
+ESTIMATE_ISSUED = "estimate_issued"   # an estimate or Good Faith Estimate sent (transactional)
+ESTIMATE_POSTED = "estimate_posted"   # the portal inbox message for a new estimate (not an email)
 
 EMAIL_CHANNEL, PORTAL_CHANNEL = "email", "portal"
 DEFAULT_SENDER_NAME = "Billing Office"
@@ -67,6 +69,8 @@ KINDS: dict[str, Kind] = {
     ESTIMATE_READY: Kind("Your estimate is ready", "estimate_ready", reminder=True),
     APPOINTMENT_REMINDER: Kind("Reminder: you have an upcoming appointment",
                                "appointment_reminder", reminder=True),
+    # a Good Faith Estimate must reach the patient: not a reminder one can turn off
+    ESTIMATE_ISSUED: Kind("You have a new estimate from {sender}", "estimate_issued"),
 }
 REMINDER_KINDS = tuple(name for name, kind in KINDS.items() if kind.reminder)
 TRANSACTIONAL_KINDS = tuple(name for name, kind in KINDS.items() if not kind.reminder)
@@ -167,3 +171,8 @@ def inbox_message_for_statement(data: dict) -> dict:
             "body": f"Your statement for the period ending {end} is ready to view and download "
                     "in Billing, under Statements.",
             "invoice_id": None}
+def inbox_message_for_estimate(data: dict) -> dict:
+    what = "Good Faith Estimate" if data["kind"] == "gfe" else "estimate"
+    return {"title": f"A new {what} has been posted to your portal",
+            "body": f"Estimate {data['estimate_number']} is ready to review, approve or decline "
+                    "in your portal."}

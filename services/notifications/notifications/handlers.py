@@ -68,6 +68,24 @@ def invoice_sent(c: Collaborators, envelope: dict, handler: str) -> None:
                       lambda: compose.invoice_email(c, envelope))
 
 
+def estimate_issued(c: Collaborators, envelope: dict, handler: str) -> None:
+    """Posted to the portal: an inbox message. By email: the estimate email
+    (with the link into the portal); posted only: the neutral notice. One
+    email at most, whatever the channels."""
+    data = envelope["data"]
+    if domain.PORTAL_CHANNEL in data["channels"]:
+        if store.post_inbox(c.db, envelope["id"], data["client_id"],
+                            domain.inbox_message_for_estimate(data), kind=domain.ESTIMATE_POSTED):
+            log.info("event %s: estimate %s posted to the portal inbox of %s",
+                     envelope["id"], data["estimate_id"], data["client_id"])
+    if domain.EMAIL_CHANNEL in data["channels"]:
+        deliver_email(c, envelope, handler, _for_client(envelope, domain.ESTIMATE_ISSUED),
+                      lambda: compose.estimate_email(c, envelope))
+    else:
+        deliver_email(c, envelope, handler, _for_client(envelope, domain.PORTAL_NOTICE),
+                      lambda: compose.portal_notice(c, envelope))
+
+
 def payment_captured(c: Collaborators, envelope: dict, handler: str) -> None:
     deliver_email(c, envelope, handler, _for_client(envelope, domain.RECEIPT),
                   lambda: compose.receipt(c, envelope))

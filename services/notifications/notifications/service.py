@@ -35,6 +35,9 @@ class NotificationsService:
     @handles("invoicing", "StatementIssued")  # b8-statements
     def on_statement_issued(self, envelope):
         handlers.statement_issued(self._collaborators(), envelope, f"{SOURCE}.on_statement_issued")
+    @handles("invoicing", "EstimateIssued")
+    def on_estimate_issued(self, envelope):
+        handlers.estimate_issued(self._collaborators(), envelope, f"{SOURCE}.on_estimate_issued")
 
     @handles("payments", "PaymentCaptured", version=2)
     def on_payment_captured(self, envelope):

@@ -213,6 +213,13 @@ def invoice_sent(invoice_id="inv_1", client_id="cl_1", channel="email", **due_on
         "sent_by": "st_1", **due_on}, 1)
 
 
+def estimate_issued(channels=("email",), client_id="cl_1", kind="gfe") -> dict:
+    return contracts.make_envelope("invoicing", "EstimateIssued", {
+        "estimate_id": "est_1", "estimate_number": "EST-000042", "client_id": client_id,
+        "kind": kind, "channels": list(channels), "total": {"amount": 70000, "currency": "usd"},
+        "issued_by": "st_1"}, 1)
+
+
 def _usd(cents: int) -> dict:
     return {"amount": cents, "currency": "usd"}
 

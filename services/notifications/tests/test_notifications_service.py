@@ -60,7 +60,8 @@ def test_subscriptions_are_what_the_topology_declares():
         "evt-clients-PortalPasswordResetRequested--"
         "notifications.on_portal_password_reset_requested",
         "evt-clients-StaffPasswordResetRequested--"
-        "notifications.on_staff_password_reset_requested"])
+        "notifications.on_staff_password_reset_requested",
+        "evt-invoicing-EstimateIssued--notifications.on_estimate_issued"])
 
 
 def test_invoice_email_over_smtp_once_per_event(config, start, smtp_capture, world):

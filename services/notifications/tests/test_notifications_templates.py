@@ -55,6 +55,9 @@ CONTEXTS = {
         PERSON, ORG, URL, amount_due=USD, statement_date="2026-12-01"),
     domain.ESTIMATE_READY: lambda: contexts.estimate_ready_context(
         PERSON, ORG, URL, estimate_number="EST-000042", total=USD, good_faith=True),
+    domain.ESTIMATE_ISSUED: lambda: contexts.estimate_issued_context(
+        PERSON, ORG, URL, estimate={"estimate_id": "est_1", "estimate_number": "EST-000042",
+                                    "kind": "gfe", "total": USD}),
     domain.APPOINTMENT_REMINDER: lambda: contexts.appointment_reminder_context(
         PERSON, ORG, URL, TZ, starts_at="2026-12-01T15:30:00.000000Z", telehealth=False,
         address=f"1 Main Street {EVIL}"),
