@@ -1,7 +1,6 @@
 """Invoicing service: the service catalog and invoices."""
 from __future__ import annotations
 
-import base64
 
 from nameko.timer import timer
 from sqlalchemy import select
@@ -348,8 +347,9 @@ class InvoicingService:
 
     @rpc(expected_exceptions=EXPECTED)
     def estimate_pdf(self, estimate_id, client_id=None):
-        """{filename, content_b64}; with `client_id`, only that client's
-        estimate, once it was sent (the portal)."""
+        """{filename, content_type, pdf_base64, client_id} (as the other
+        PDFs); with `client_id`, only that client's estimate, once it was
+        sent (the portal). Rendered once per version, kept in `pdf_cache`."""
         estimate = estimates.estimate_out(self.db, estimates.with_lines(self.db, estimate_id))
         if client_id is not None and (estimate["client_id"] != str(client_id)
                                       or estimate["status"] == "draft"):
@@ -357,9 +357,9 @@ class InvoicingService:
         self.db.rollback()      # nothing written; no transaction held across the RPC below
         org = references.organization(self.clients, self.organizations)
         patient = self.clients.get_client(estimate["client_id"])   # a GFE names the patient
-        content = estimate_pdf.render(estimate, org, patient)
-        return {"filename": estimate_pdf.filename(estimate), "client_id": estimate["client_id"],
-                "content_b64": base64.b64encode(content).decode("ascii")}
+        reply = estimate_pdf.reply(self.db, estimate, org, patient)
+        self.db.commit()
+        return reply
 
     def _known_client(self, client_id: str) -> bool:
         try:

@@ -172,11 +172,30 @@ def test_the_pdf_shows_the_estimate_and_only_to_its_own_client_once_sent(estimat
     with pytest.raises(RemoteError):
         proxy.estimate_pdf(estimate["id"], "cl_2")
     document = proxy.estimate_pdf(estimate["id"], "cl_1")
-    assert document["filename"] == "EST-000001.pdf"
-    shown = " ".join(text_of(base64.b64decode(document["content_b64"])).split())
+    assert document["filename"] == "estimate-EST-000001.pdf"
+    assert document["content_type"] == "application/pdf"
+    shown = " ".join(text_of(base64.b64decode(document["pdf_base64"])).split())
     assert "Good Faith Estimate EST-000001" in shown and "$700.00" in shown
     assert "Sam Rivera" in shown and "1234567893" in shown and "F41.1" in shown
     assert "at least $400 more" in shown
+    assert "Cedar Ridge" in shown                   # the letterhead every billing PDF has
+
+
+def test_the_estimate_pdf_is_rendered_once_and_kept_in_the_shared_pdf_cache(estimating):
+    proxy, engine, _ = estimating
+    estimate = proxy.create_estimate(gfe(), "st_1")
+    first = proxy.estimate_pdf(estimate["id"])
+    assert proxy.estimate_pdf(estimate["id"])["pdf_base64"] == first["pdf_base64"]
+    with engine.connect() as connection:
+        assert connection.execute(text(
+            "select subject_id from pdf_cache where kind = 'estimate'")).scalars().all() == \
+            [estimate["id"]]
+    with engine.begin() as connection:                              # changed: rendered again
+        connection.execute(text("update estimates set scheduled_on = scheduled_on - 1"))
+    assert proxy.estimate_pdf(estimate["id"])["pdf_base64"] != first["pdf_base64"]
+    with engine.connect() as connection:
+        assert connection.execute(text(
+            "select count(*) from pdf_cache where kind = 'estimate'")).scalar() == 1
 
 
 def test_a_gfe_not_sent_by_its_deadline_shows_late(estimating, tmp_path, monkeypatch):

@@ -72,6 +72,11 @@ class Invoicing:
     def list_statements(self, client_id):
         return []
 
+    @rpc(expected_exceptions=EXPECTED)
+    def estimate_pdf(self, estimate_id, client_id=None):
+        CALLS.append(("estimate_pdf", estimate_id, client_id))
+        return reply("estimate-EST-000001.pdf")
+
 
 @pytest.fixture
 def gateway(container_factory, rabbit_config):
@@ -112,6 +117,20 @@ def test_the_portal_asks_only_for_the_signed_in_clients_documents(gateway):
     assert [call for call in CALLS if call[0] != "record_access"] == [
         ("statement_pdf", "stm_1", "cl_1"), ("invoice_pdf", "inv_1", "cl_1")]
     assert get(f"{gateway}/staff/clients/cl_2/statements/stm_1/pdf", "staff").status_code == 404
+
+
+def test_an_estimate_pdf_leaves_like_every_billing_pdf(gateway):
+    """The shared reply (pdf_base64), no-store, named by its number; staff's audited."""
+    for url, who in ((f"{gateway}/staff/estimates/est_1/pdf", "staff"),
+                     (f"{gateway}/portal/estimates/est_1/pdf", "portal")):
+        page = get(url, who)
+        assert page.status_code == 200 and page.content == PDF
+        assert page.headers["Cache-Control"] == "no-store"
+        assert page.headers["Content-Disposition"] == \
+            'attachment; filename="estimate-EST-000001.pdf"'
+    assert CALLS[:2] == [("estimate_pdf", "est_1", None),
+                         ("record_access", "staff", "estimate.pdf", "cl_1")]
+    assert ("estimate_pdf", "est_1", "cl_1") in CALLS
 
 
 def test_a_superbill_for_dates_without_services_says_so_next_to_the_date(gateway):
