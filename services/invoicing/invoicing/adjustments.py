@@ -30,6 +30,7 @@ from invoicing.usecases import SOURCE, load_invoice, note
 KINDS = ("adjustment", "write_off", "credit_note")
 KEY = re.compile(r"^[A-Za-z0-9_-]{8,32}$")
 WORDS = {"adjustment": "Adjustment", "write_off": "Written off", "credit_note": "Credit note"}
+LABELS = {"adjustment": "Adjustment", "write_off": "Write-off", "credit_note": "Credit note"}
 
 
 # ---- rules (no I/O) ---------------------------------------------------------------------------
@@ -179,6 +180,16 @@ def apply_credit(session: Session, client_id: str, invoice_id: str, amount: int 
 def credit_of(session: Session, client_id: str) -> int:
     return session.scalar(select(func.coalesce(func.sum(CreditEntry.amount), 0))
                           .where(CreditEntry.client_id == client_id))
+
+
+def listed(session: Session, invoice_id: str) -> list[dict]:
+    """An invoice's adjustments, write-offs and credit notes, oldest first
+    (the invoice page lists them under its total): one SQL statement."""
+    rows = session.scalars(select(InvoiceAdjustment).where(InvoiceAdjustment.invoice_id == invoice_id)
+                           .order_by(InvoiceAdjustment.at, InvoiceAdjustment.id))
+    return [{"id": row.id, "kind": row.kind, "label": LABELS.get(row.kind, row.kind),
+             "amount": row.amount, "credited": row.credited or 0, "reason": row.reason,
+             "at": iso(row.at)} for row in rows]
 
 
 def has_adjustments(session: Session, invoice_id: str) -> bool:

@@ -97,7 +97,12 @@ class InvoicingService:
 
     @rpc(expected_exceptions=EXPECTED)
     def get_invoice(self, invoice_id):
-        return self._out(usecases.load_invoice(self.db, invoice_id))
+        invoice = usecases.load_invoice(self.db, invoice_id)
+        shown = self._out(invoice)
+        # estimates: billed versus the client's Good Faith Estimate for this
+        # provider (None without one), for the invoice page's warning
+        shown["estimate_variance"] = estimates.variance_of_invoice(self.db, invoice)
+        return shown
 
     @rpc(expected_exceptions=EXPECTED)
     def list_invoices(self, client_id):
@@ -464,9 +469,11 @@ class InvoicingService:
 
     def _out(self, invoice):
         provider = self.db.get(BillingProvider, invoice.provider_id) if invoice.provider_id else None
-        return schemas.invoice_out(invoice, usecases.activity(self.db, invoice.id),
-                                   holds.held_amounts(self.db, [invoice.id]).get(invoice.id),
-                                   provider)
+        shown = schemas.invoice_out(invoice, usecases.activity(self.db, invoice.id),
+                                    holds.held_amounts(self.db, [invoice.id]).get(invoice.id),
+                                    provider)
+        shown["adjustment_list"] = adjustments.listed(self.db, invoice.id)   # one invoice's only
+        return shown
 
     def _check_locations(self, location_ids):
         checks = FieldChecks()

@@ -162,6 +162,33 @@ def test_staff_are_warned_before_billing_reaches_400_over_the_gfe(estimating):
     assert proxy.get_estimate(estimate["id"], with_variance=True)["variance"]["estimated"] == 70000
 
 
+def test_a_saved_invoice_carries_its_gfe_warning_and_billed_counts_adjustments(estimating):
+    """The invoice page shows the warning with no RPC of its own: get_invoice
+    answers `estimate_variance`; what was billed is what invoices owe after
+    adjustments and write-offs."""
+    proxy, engine, _ = estimating
+    estimate = proxy.create_estimate(gfe(), "st_1")                      # $700.00
+    proxy.issue_estimate(estimate["id"], ["email"], "st_1")
+    proxy.decide_estimate(estimate["id"], "approve", SIGNER, PATIENT)
+    first = proxy.invoice_from_estimate(estimate["id"], "st_1")          # billed $700.00
+    assert proxy.get_invoice(first["id"])["estimate_variance"]["warning"] == ""
+    with engine.begin() as connection:                                   # $400.00 more billed
+        connection.execute(text("update invoices set total = 110000 where id = :id"),
+                           {"id": first["id"]})
+    shown = proxy.get_invoice(first["id"])["estimate_variance"]
+    assert shown["billed"] == 110000 and shown["over"] == 40000
+    assert shown["warning"].startswith("This would bill $400.00 more than the Good Faith Estimate")
+    proxy.finalize_invoice(first["id"], "st_1")
+    proxy.adjust_invoice(first["id"], {"kind": "write_off", "amount": 100, "reason": "Courtesy",
+                                       "request_key": "key-gfe-0001"}, "st_1")
+    shown = proxy.get_invoice(first["id"])["estimate_variance"]
+    assert shown["billed"] == 109900 and shown["warning"] == ""
+    without = proxy.create_invoice({"client_id": "cl_1", "location_id": "loc_1",
+                                    "payment_type": "private_pay",
+                                    "lines": [{"service_code": "90834", "units": 1}]}, "st_1")
+    assert proxy.get_invoice(without["id"])["estimate_variance"] is None   # no provider
+
+
 def test_the_pdf_shows_the_estimate_and_only_to_its_own_client_once_sent(estimating):
     proxy, _, _ = estimating
     estimate = proxy.create_estimate(gfe(), "st_1")
