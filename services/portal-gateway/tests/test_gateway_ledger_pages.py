@@ -56,6 +56,19 @@ CLOSED_PARTS = {"status": "closed", "adjustments": -24300, "owed": 0, "amount_pa
                 "adjustment_list": [{"id": "adj_3", "kind": "write_off", "label": "Write-off",
                                      "amount": -24300, "credited": 0, "reason": "Uncollectible",
                                      "at": "2026-10-03T09:00:00"}]}
+# what invoicing's financial_summary answers for the other areas (plans.summary_for,
+# estimates.summary_for, statements.summary_for), as the merged tab renders them
+PLANS = [{"id": "plan_1", "status": "active", "status_words": "Active", "total": 14300,
+          "installment_count": 3, "frequency": "monthly", "frequency_words": "Monthly",
+          "next_charge": {"on": "2026-12-15", "amount": 4767, "installment_number": 1},
+          "paid": 0, "remaining": 14300}]
+ESTIMATES = {"items": [{"id": "est_1", "number": "EST-000001", "kind": "gfe",
+                        "kind_label": "Good Faith Estimate", "provider_name": "Sam Rivera",
+                        "status": "issued", "deadline": "2026-12-03", "total": 70000,
+                        "delivery": {"state": "on_time", "label": "Sent on time"}}],
+             "due": 0, "late": 0}
+STATEMENTS = [{"id": "stm_1", "period_start": "2026-11-01", "period_end": "2026-11-30",
+               "issued_at": "2026-12-01T06:00:00Z", "closing_balance": 13800}]
 AGING = [{"bucket": "current", "label": "Current", "amount": 0},
          {"bucket": "31_60", "label": "31–60 days", "amount": 0},
          {"bucket": "61_90", "label": "61–90 days", "amount": 14300},
@@ -97,7 +110,18 @@ class Invoicing:
     @rpc(expected_exceptions=EXPECTED)
     def financial_summary(self, client_id):
         return {"invoices": [INVOICE], "balance": 14300, "pending": 3000, "credit": 500,
-                "aging": AGING, "ledger": {"entries": ENTRIES, "aging": AGING}}
+                "aging": AGING, "ledger": {"entries": ENTRIES, "aging": AGING},
+                "plans": PLANS, "estimates": ESTIMATES, "statements": STATEMENTS}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def issue_statement(self, client_id, period_start, period_end, actor):
+        raise InvalidFields({"period_end": "The last day is before the first day. "
+                                           "Choose a later date."})
+
+    @rpc(expected_exceptions=EXPECTED)
+    def superbill(self, client_id, start, end):
+        raise InvalidFields({"start": "There are no services between January 1, 2020 and "
+                                      "January 31, 2020. Choose other dates."})
 
     @rpc(expected_exceptions=EXPECTED)
     def list_invoices(self, client_id):
@@ -300,3 +324,29 @@ def test_the_invoice_form_asks_for_the_gfe_warning_as_provider_and_total_change(
     script = get(front_desk, "/static/estimate_variance.js")
     assert script.status_code == 200 and "data-url" in script.text   # the URL comes from the page
     assert "provider_id=" in script.text and "proposed=" in script.text
+
+
+def test_the_financial_tab_shows_plans_estimates_and_statements_and_their_forms_errors(gateway):
+    """The three areas' parts render inside the merged tab with what
+    financial_summary answers; a statement or superbill refused comes back
+    as the whole tab (400) with the words next to the date."""
+    biller = gateway("biller")
+    page = get(biller, "/staff/clients/cl_1/financial").text
+    assert 'href="/staff/plans/plan_1"' in page and "$143.00 in 3 · monthly" in page
+    assert "$47.67 on 2026-12-15" in page
+    assert 'href="/staff/estimates/est_1">EST-000001</a>' in page and "$700.00" in page
+    assert "/staff/clients/cl_1/statements/stm_1/pdf" in page and "$138.00" in page
+    assert page.index('data-testid="plans"') < page.index('data-testid="financial-estimates"') \
+        < page.index('id="statements"') < page.index("Cards and bank accounts on file")
+
+    refused = post(biller, "/staff/clients/cl_1/statements", period_start="2026-11-30",
+                   period_end="2026-11-01")
+    assert refused.status_code == 400
+    assert 'id="period_end-error"' in refused.text and "Choose a later date." in refused.text
+    assert 'value="2026-11-30"' in refused.text and 'data-testid="ledger"' in refused.text
+    assert 'data-testid="plans"' in refused.text and "EST-000001" in refused.text
+
+    superbill = get(biller, "/staff/clients/cl_1/superbill?start=2020-01-01&end=2020-01-31")
+    assert superbill.status_code == 400 and 'id="start-error"' in superbill.text
+    assert "There are no services between January 1, 2020" in superbill.text
+    assert 'data-testid="client-balance">$143.00<' in superbill.text
