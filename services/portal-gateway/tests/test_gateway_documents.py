@@ -156,3 +156,18 @@ def test_the_financial_tabs_statements_part_lists_them_and_shows_errors_by_their
     assert 'aria-describedby="period_end-error"' in html and 'id="period_end-error"' in html
     assert 'value="2026-11-30"' in html and 'id="start-error"' in html
     assert "Issue a statement" in html
+
+
+def test_the_portal_menu_is_a_list_that_wraps_whole_links_and_marks_the_page(gateway):
+    """Home, Billing, Statements, Estimates: list items (they wrap as whole
+    links at 390 px, no separators left at a line's start), the current one
+    marked; the account and Log out apart."""
+    import re
+    page = get(f"{gateway}/portal/billing/statements", "portal").text
+    menu = re.search(r'<nav class="main-nav" aria-label="Main">(.*?)</nav>', page, re.S).group(1)
+    assert re.findall(r'<li><a href="([^"]+)"( aria-current="page")?>([^<]+)</a></li>', menu) == [
+        ("/portal", "", "Home"), ("/portal/billing", "", "Billing"),
+        ("/portal/billing/statements", ' aria-current="page"', "Statements"),
+        ("/portal/estimates", "", "Estimates")]
+    assert "·" not in menu
+    assert '<nav class="inline account-nav" aria-label="Your account">' in page
