@@ -34,10 +34,16 @@ LABELS = {"adjustment": "Adjustment", "write_off": "Write-off", "credit_note": "
 
 
 # ---- rules (no I/O) ---------------------------------------------------------------------------
-def status_for(owed: int, paid: int, was_sent: bool) -> str:
-    """Where an invoice stands after what is owed or paid changed."""
+def status_for(owed: int, paid: int, was_sent: bool, current: str = "open") -> str:
+    """Where an invoice stands after what is owed or paid changed. Unsent with
+    something due: a draft stays a draft; a finalized invoice (open, or
+    closed or paid before) is `open` — never a draft again."""
     if owed - paid > 0:
-        return "partially_paid" if paid > 0 else ("sent" if was_sent else "draft")
+        if paid > 0:
+            return "partially_paid"
+        if was_sent:
+            return "sent"
+        return "draft" if current == "draft" else "open"
     return "paid" if paid > 0 else "closed"
 
 
@@ -209,7 +215,8 @@ def _check_open(session: Session, invoice: Invoice, action: str) -> None:
 def _settle(session: Session, invoice: Invoice, now) -> None:
     """The status the new balance puts the invoice in; InvoicePaid when it
     becomes paid (payment links end, receipts may go)."""
-    invoice.status = status_for(invoice.owed, invoice.amount_paid, invoice.sent_at is not None)
+    invoice.status = status_for(invoice.owed, invoice.amount_paid, invoice.sent_at is not None,
+                                invoice.status)
     invoice.updated_at = now
     if invoice.status != "paid":
         invoice.paid_at = None
