@@ -216,3 +216,13 @@ def test_a_superbill_shows_what_was_billed_and_what_stayed_paid_after_a_credit_n
     assert bill["total_fees"] == TOTAL
     assert bill["total_paid"] == TOTAL - 4300 == proxy.get_invoice(invoice["id"])["amount_paid"]
     assert sum(line["paid"] for line in bill["lines"]) == bill["total_paid"]
+
+
+def test_the_invoice_pdf_shows_what_is_owed_after_a_write_off(invoicing):
+    proxy, engine, config = invoicing
+    invoice = paid_invoice(proxy, config, engine, 10000)
+    _adjust(proxy, invoice["id"], "write_off", 4300, "key-pdf-00001")
+    shown = pdf_text(proxy.invoice_pdf(invoice["id"]))
+    assert "Owed after adjustments" in shown
+    for cents in (TOTAL, -4300, TOTAL - 4300, 10000, TOTAL - 4300 - 10000):
+        assert format_money(cents) in shown, (cents, shown)
