@@ -102,7 +102,8 @@ def test_staff_pages_keep_to_their_rpc_budget(cairn, billed, estimated):
     assert cost(staff, f"/staff/invoices/{over}") == THREE_OWNERS
     page = staff.get(f"/staff/invoices/{over}").text
     assert 'data-testid="gfe-warning"' in page and 'data-testid="invoice-owed"' in page
-    assert 'data-testid="invoice-status">Open (not sent)<' in page     # still final, not a draft
+    assert 'data-testid="invoice-status">Open<' in page                 # still final, not a draft
+    assert "Finalized, not sent to the patient yet." in page
     assert f"/staff/clients/cl_demo_jordan/adjustments/new?invoice={over}" in page
     admin = cairn.staff(*ADMIN)
     assert cost(admin, "/staff/settings") == 0
