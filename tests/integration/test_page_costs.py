@@ -85,6 +85,26 @@ def test_staff_pages_keep_to_their_rpc_budget(cairn, billed, estimated):
     # estimates: the form (client ∥ providers), an estimate (estimate, then client)
     assert cost(staff, "/staff/clients/cl_demo_jordan/estimates/new") == 2
     assert cost(staff, f"/staff/estimates/{estimated}") == 2
+    # the invoice form's Good Faith Estimate warning is a request of its own (its
+    # script's), one RPC; a saved invoice over the estimate shows the warning, its
+    # adjustments and what is owed after them with no RPC more
+    warning = "/staff/clients/cl_demo_jordan/estimate-variance?provider_id=prv_demo_rivera"
+    assert cost(staff, warning + "&proposed=900.00") == 1
+    assert 'data-testid="gfe-warning"' in staff.get(warning + "&proposed=900.00").text
+    csrf = staff.csrf("/staff/clients/cl_demo_jordan/invoices/new")
+    over = staff.post("/staff/clients/cl_demo_jordan/invoices", data={
+        **FORM, "provider_id": "prv_demo_rivera", "line1_units": "8", "csrf": csrf,
+        "action": "finalize"}).url.rsplit("/", 1)[1].split("?")[0]
+    adjusted = staff.post("/staff/clients/cl_demo_jordan/adjustments", data={
+        "csrf": csrf, "invoice": over, "choice": "decrease", "amount": "1.00",
+        "reason": "Rounding", "request_key": "page-costs-adjust-1"})
+    assert "notice=adjusted" in adjusted.url
+    assert cost(staff, f"/staff/invoices/{over}") == THREE_OWNERS
+    page = staff.get(f"/staff/invoices/{over}").text
+    assert 'data-testid="gfe-warning"' in page and 'data-testid="invoice-owed"' in page
+    assert 'data-testid="invoice-status">Open<' in page                 # still final, not a draft
+    assert "Finalized, not sent to the patient yet." in page
+    assert f"/staff/clients/cl_demo_jordan/adjustments/new?invoice={over}" in page
     admin = cairn.staff(*ADMIN)
     assert cost(admin, "/staff/settings") == 0
     assert cost(admin, "/staff/audit") == 1

@@ -3,6 +3,7 @@ statement, the patient is emailed "Your statement from … is ready" (no
 amount in the subject), both download the same PDF, whose text shows the
 Financial tab's balance to the cent; a superbill downloads for dates with
 services and says why not for dates without."""
+import re
 from datetime import date
 
 from servicekit.pdf import text_of
@@ -34,6 +35,13 @@ def test_a_statement_and_a_superbill_from_issue_to_download(cairn):
         "request_key": "statements-flow-cash-1"})
     assert "/staff/payments/" in paid.url
     cairn.wait_for_invoice_status(invoice_id, "partially_paid")
+    # an adjustment: the statement, the Financial tab and the invoice agree on what it leaves
+    adjusted = staff.post("/staff/clients/cl_demo_jordan/adjustments", data={
+        "csrf": csrf, "invoice": invoice_id, "choice": "decrease", "amount": "7.25",
+        "reason": "Courtesy discount", "request_key": "statements-flow-adj-1"})
+    assert "notice=adjusted" in adjusted.url, adjusted.text[:300]
+    invoice = cairn.wait_for_invoice_status(invoice_id, "partially_paid")
+    assert invoice.balance == invoice.total - 725 - 1000 and invoice.owed == invoice.total - 725
 
     today = date.today()
     period = {"period_start": today.replace(day=1).isoformat(), "period_end": today.isoformat()}
@@ -45,9 +53,12 @@ def test_a_statement_and_a_superbill_from_issue_to_download(cairn):
     assert "notice=statement-issued" in issued.url
     [row] = cairn.sql("invoicing", "select id, closing_balance from statements "
                                    "where client_id = 'cl_demo_jordan'")
-    balance = cairn.sql("invoicing", "select sum(total - amount_paid) as b from invoices "
-                                     "where client_id = 'cl_demo_jordan' and status <> 'void'")[0].b
-    assert row.closing_balance == balance
+    [statement] = cairn.sql("invoicing", "select adjustments from statements "
+                                         "where id = :id", id=row.id)
+    assert statement.adjustments == -725
+    financial = staff.get("/staff/clients/cl_demo_jordan/financial").text
+    balance = re.search(r'data-testid="client-balance">\$([0-9,.]+)<', financial).group(1)
+    assert f"{row.closing_balance / 100:,.2f}" == balance       # to the cent, with the adjustment
 
     staff_pdf = is_pdf(staff.get(f"/staff/clients/cl_demo_jordan/statements/{row.id}/pdf"),
                        "statement-")

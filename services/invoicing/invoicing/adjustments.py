@@ -30,13 +30,20 @@ from invoicing.usecases import SOURCE, load_invoice, note
 KINDS = ("adjustment", "write_off", "credit_note")
 KEY = re.compile(r"^[A-Za-z0-9_-]{8,32}$")
 WORDS = {"adjustment": "Adjustment", "write_off": "Written off", "credit_note": "Credit note"}
+LABELS = {"adjustment": "Adjustment", "write_off": "Write-off", "credit_note": "Credit note"}
 
 
 # ---- rules (no I/O) ---------------------------------------------------------------------------
-def status_for(owed: int, paid: int, was_sent: bool) -> str:
-    """Where an invoice stands after what is owed or paid changed."""
+def status_for(owed: int, paid: int, was_sent: bool, current: str = "open") -> str:
+    """Where an invoice stands after what is owed or paid changed. Unsent with
+    something due: a draft stays a draft; a finalized invoice (open, or
+    closed or paid before) is `open` — never a draft again."""
     if owed - paid > 0:
-        return "partially_paid" if paid > 0 else ("sent" if was_sent else "draft")
+        if paid > 0:
+            return "partially_paid"
+        if was_sent:
+            return "sent"
+        return "draft" if current == "draft" else "open"
     return "paid" if paid > 0 else "closed"
 
 
@@ -181,6 +188,16 @@ def credit_of(session: Session, client_id: str) -> int:
                           .where(CreditEntry.client_id == client_id))
 
 
+def listed(session: Session, invoice_id: str) -> list[dict]:
+    """An invoice's adjustments, write-offs and credit notes, oldest first
+    (the invoice page lists them under its total): one SQL statement."""
+    rows = session.scalars(select(InvoiceAdjustment).where(InvoiceAdjustment.invoice_id == invoice_id)
+                           .order_by(InvoiceAdjustment.at, InvoiceAdjustment.id))
+    return [{"id": row.id, "kind": row.kind, "label": LABELS.get(row.kind, row.kind),
+             "amount": row.amount, "credited": row.credited or 0, "reason": row.reason,
+             "at": iso(row.at)} for row in rows]
+
+
 def has_adjustments(session: Session, invoice_id: str) -> bool:
     return session.scalars(select(InvoiceAdjustment.id).where(
         InvoiceAdjustment.invoice_id == invoice_id).limit(1)).first() is not None
@@ -198,7 +215,8 @@ def _check_open(session: Session, invoice: Invoice, action: str) -> None:
 def _settle(session: Session, invoice: Invoice, now) -> None:
     """The status the new balance puts the invoice in; InvoicePaid when it
     becomes paid (payment links end, receipts may go)."""
-    invoice.status = status_for(invoice.owed, invoice.amount_paid, invoice.sent_at is not None)
+    invoice.status = status_for(invoice.owed, invoice.amount_paid, invoice.sent_at is not None,
+                                invoice.status)
     invoice.updated_at = now
     if invoice.status != "paid":
         invoice.paid_at = None

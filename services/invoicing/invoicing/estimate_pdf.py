@@ -1,32 +1,37 @@
-"""An estimate (or Good Faith Estimate) as a PDF: the HTML template
-`templates/pdf/estimate.html` rendered by servicekit.pdf (WeasyPrint, off
-the eventlet hub). The statements work adds a shared renderer and cache in
-`pdfs.py`; this renders directly until the two are merged."""
+"""An estimate (or Good Faith Estimate) as a PDF, through the shared PDF
+machinery (`pdfs.py`): `templates/pdf/estimate.html` extends `pdf/base.html`
+like the invoice, statement and superbill; rendered by WeasyPrint once per
+version of its HTML and kept in `pdf_cache` (kind `estimate`, keyed by the
+estimate id). A changed estimate (sent, decided, invoiced) is new HTML, so a
+stale PDF is never served."""
 from __future__ import annotations
 
-from pathlib import Path
+from sqlalchemy.orm import Session
 
-from jinja2 import ChainableUndefined, Environment, FileSystemLoader, select_autoescape
+from invoicing import pdfs
 
-from servicekit import pdf
-from servicekit.money import format_money
-
-_templates = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
-                         autoescape=select_autoescape(["html"]), undefined=ChainableUndefined,
-                         trim_blocks=True, lstrip_blocks=True)
-_templates.filters["money"] = lambda cents: format_money(int(cents))
+KIND = "estimate"
 
 
 def html(estimate: dict, organization: dict, patient: dict) -> str:
     location = next((loc for loc in organization.get("locations") or ()
                      if loc.get("id") == estimate["location_id"]), {})
-    return _templates.get_template("pdf/estimate.html").render(
-        estimate=estimate, organization=organization, location=location, patient=patient)
+    return pdfs.page("pdf/estimate.html", estimate=estimate, organization=organization,
+                     location=location, patient=patient)
 
 
-def render(estimate: dict, organization: dict, patient: dict) -> bytes:
-    return pdf.render(html(estimate, organization, patient))
+def render(session: Session, estimate: dict, organization: dict, patient: dict) -> bytes:
+    """The PDF, from the cache when this exact HTML was rendered before
+    (writes in the caller's transaction; the caller commits)."""
+    return pdfs.render_pdf(session, KIND, estimate["id"], html(estimate, organization, patient))
+
+
+def reply(session: Session, estimate: dict, organization: dict, patient: dict) -> dict:
+    """The RPC answer, shaped as the other PDFs' (`pdfs.reply`)."""
+    return pdfs.reply(filename(estimate), render(session, estimate, organization, patient),
+                      client_id=estimate["client_id"])
 
 
 def filename(estimate: dict) -> str:
-    return f"{estimate['number']}.pdf"
+    """Numbers only, no PHI."""
+    return f"estimate-{estimate['number']}.pdf"

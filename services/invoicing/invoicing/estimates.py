@@ -156,7 +156,9 @@ def variance(session: Session, client_id: str, provider_id: str, proposed: int =
         return {"estimate_id": None, "estimate_number": None, "provider_name": "",
                 "estimated": 0, "billed": 0, "proposed": proposed, "variance": 0, "over": 0,
                 "threshold": rules.DISPUTE_THRESHOLD, "warning": ""}
-    billed = session.scalar(select(func.coalesce(func.sum(Invoice.total), 0)).where(
+    # billed: what the invoices owe after adjustments, write-offs and credit notes
+    billed = session.scalar(select(func.coalesce(
+        func.sum(Invoice.total + func.coalesce(Invoice.adjustments_total, 0)), 0)).where(
         Invoice.client_id == estimate.client_id, Invoice.provider_id == estimate.provider_id,
         Invoice.status != "void", Invoice.created_at >= estimate.created_at))
     provider = session.get(BillingProvider, estimate.provider_id)
@@ -166,6 +168,15 @@ def variance(session: Session, client_id: str, provider_id: str, proposed: int =
             "provider_name": name, "estimated": figures.estimated, "billed": figures.billed,
             "proposed": proposed, "variance": figures.variance, "over": figures.over,
             "threshold": rules.DISPUTE_THRESHOLD, "warning": rules.warning(figures, name)}
+
+
+def variance_of_invoice(session: Session, invoice: Invoice) -> dict | None:
+    """`variance` for a saved invoice (it is among what was billed), or None
+    when it has no provider, is void, or the client has no GFE for it."""
+    if not invoice.provider_id or invoice.status == "void":
+        return None
+    found = variance(session, invoice.client_id, invoice.provider_id, 0)
+    return found if found["estimate_id"] else None
 
 
 def of_client(session: Session, client_id: str) -> list[dict]:

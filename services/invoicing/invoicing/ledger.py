@@ -87,9 +87,16 @@ def bucket_for(days_past_due: int) -> str:
     return "over_90"
 
 
+def aging_start(due_on: date | None, invoice_day: date) -> date:
+    """THE aging rule, for the ledger, the Financial tab and statements alike:
+    an invoice ages from its due date, or from its invoice date when it has
+    none."""
+    return due_on or invoice_day
+
+
 def days_past_due(invoice: InvoiceFacts, today: date) -> int:
     """Days since the due date, or since the invoice date when it has none."""
-    return (today - (invoice.due_on or invoice.created_at.date())).days
+    return (today - aging_start(invoice.due_on, invoice.created_at.date())).days
 
 
 def charges(invoices: list[InvoiceFacts]) -> list[Movement]:

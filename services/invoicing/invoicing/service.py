@@ -1,7 +1,6 @@
 """Invoicing service: the service catalog and invoices."""
 from __future__ import annotations
 
-import base64
 
 from nameko.timer import timer
 from sqlalchemy import select
@@ -98,7 +97,12 @@ class InvoicingService:
 
     @rpc(expected_exceptions=EXPECTED)
     def get_invoice(self, invoice_id):
-        return self._out(usecases.load_invoice(self.db, invoice_id))
+        invoice = usecases.load_invoice(self.db, invoice_id)
+        shown = self._out(invoice)
+        # estimates: billed versus the client's Good Faith Estimate for this
+        # provider (None without one), for the invoice page's warning
+        shown["estimate_variance"] = estimates.variance_of_invoice(self.db, invoice)
+        return shown
 
     @rpc(expected_exceptions=EXPECTED)
     def list_invoices(self, client_id):
@@ -348,8 +352,9 @@ class InvoicingService:
 
     @rpc(expected_exceptions=EXPECTED)
     def estimate_pdf(self, estimate_id, client_id=None):
-        """{filename, content_b64}; with `client_id`, only that client's
-        estimate, once it was sent (the portal)."""
+        """{filename, content_type, pdf_base64, client_id} (as the other
+        PDFs); with `client_id`, only that client's estimate, once it was
+        sent (the portal). Rendered once per version, kept in `pdf_cache`."""
         estimate = estimates.estimate_out(self.db, estimates.with_lines(self.db, estimate_id))
         if client_id is not None and (estimate["client_id"] != str(client_id)
                                       or estimate["status"] == "draft"):
@@ -357,9 +362,9 @@ class InvoicingService:
         self.db.rollback()      # nothing written; no transaction held across the RPC below
         org = references.organization(self.clients, self.organizations)
         patient = self.clients.get_client(estimate["client_id"])   # a GFE names the patient
-        content = estimate_pdf.render(estimate, org, patient)
-        return {"filename": estimate_pdf.filename(estimate), "client_id": estimate["client_id"],
-                "content_b64": base64.b64encode(content).decode("ascii")}
+        reply = estimate_pdf.reply(self.db, estimate, org, patient)
+        self.db.commit()
+        return reply
 
     def _known_client(self, client_id: str) -> bool:
         try:
@@ -464,9 +469,11 @@ class InvoicingService:
 
     def _out(self, invoice):
         provider = self.db.get(BillingProvider, invoice.provider_id) if invoice.provider_id else None
-        return schemas.invoice_out(invoice, usecases.activity(self.db, invoice.id),
-                                   holds.held_amounts(self.db, [invoice.id]).get(invoice.id),
-                                   provider)
+        shown = schemas.invoice_out(invoice, usecases.activity(self.db, invoice.id),
+                                    holds.held_amounts(self.db, [invoice.id]).get(invoice.id),
+                                    provider)
+        shown["adjustment_list"] = adjustments.listed(self.db, invoice.id)   # one invoice's only
+        return shown
 
     def _check_locations(self, location_ids):
         checks = FieldChecks()

@@ -7,7 +7,14 @@ client owes is an `Entry` with a signed amount (cents; + owes more):
 | payment    | −what a payment applied to an invoice |
 | refund     | +money given back on an invoice |
 | credit     | −a payment's part left on the account (+ when refunded out of it) |
-| adjustment | ± (write-offs and corrections, when the ledger records them) |
+| adjustment | ± what adjustments, write-offs (−) and credit notes (−) change of what is owed |
+
+An entry may also move money between its invoice and the account's credit
+(`credit_delta`, + more credit): a credit note moves what was already paid
+over the new amount owed to the credit. That part changes neither the
+balance nor any line of the summary: the invoice's own balance changes by
+`amount + credit_delta`, the credit by `credit_delta` (as the ledger's
+movements do, `ledger.Movement`).
 
 Drafts and void invoices are not on a statement (with their payments).
 
@@ -15,8 +22,10 @@ Drafts and void invoices are not on a statement (with their payments).
     closing  = opening + charges − payments + refunds − credits + adjustments
              = every entry up to the period's last day
     aging    = each invoice's own balance at the period's end (its charge,
-               payments and refunds), by days since the invoice was made:
-               0–30, 31–60, 61–90, over 90
+               payments, refunds and adjustments), by days past its due date
+               (or its invoice date when it has none) — the ledger's rule,
+               `ledger.aging_start` / `ledger.bucket_for`: current (not yet
+               due or up to 30 days past due), 31–60, 61–90, over 90
     credit_on_account = what the client has paid beyond its invoices
     closing  = sum(aging) − credit_on_account
 """
@@ -24,6 +33,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+
+from invoicing import ledger
 
 KINDS = ("charge", "payment", "refund", "credit", "adjustment")
 AGING = ("current", "31_60", "61_90", "over_90")
@@ -36,6 +47,8 @@ class Entry:
     amount: int                  # signed effect on what the client owes
     invoice_id: str | None = None
     label: str = ""
+    credit_delta: int = 0        # moved from the invoice to the account's credit (+)
+    due_on: date | None = None   # a charge's due date (aging counts from it)
 
 
 @dataclass(frozen=True)
@@ -62,15 +75,10 @@ class Statement:
         return bool(self.activity)
 
 
-def aging_bucket(invoice_day: date, as_of: date) -> str:
-    days = (as_of - invoice_day).days
-    if days <= 30:
-        return "current"
-    if days <= 60:
-        return "31_60"
-    if days <= 90:
-        return "61_90"
-    return "over_90"
+def aging_bucket(start: date, as_of: date) -> str:
+    """The bucket of an invoice whose aging starts on `start` (its due date,
+    else its invoice date: `ledger.aging_start`)."""
+    return ledger.bucket_for((as_of - start).days)
 
 
 def statement(period_start: date, period_end: date, entries) -> Statement:
@@ -105,20 +113,22 @@ def _aging(known, as_of: date) -> tuple[dict, int]:
     """Positive invoice balances by age; whatever is owed the other way
     (credit entries, an overpaid invoice, an entry on no invoice) is credit."""
     balances: dict[str, int] = {}
-    made_on: dict[str, date] = {}
+    aging_from: dict[str, date] = {}
     loose = 0
     for entry in known:
         if entry.invoice_id is None:
             loose += entry.amount
             continue
-        balances[entry.invoice_id] = balances.get(entry.invoice_id, 0) + entry.amount
+        balances[entry.invoice_id] = (balances.get(entry.invoice_id, 0) + entry.amount
+                                      + entry.credit_delta)
+        loose -= entry.credit_delta
         if entry.kind == "charge":
-            made_on[entry.invoice_id] = entry.on
+            aging_from[entry.invoice_id] = ledger.aging_start(entry.due_on, entry.on)
     aging = dict.fromkeys(AGING, 0)
     credit = -loose
     for invoice_id, owed in balances.items():
         if owed > 0:
-            aging[aging_bucket(made_on.get(invoice_id, as_of), as_of)] += owed
+            aging[aging_bucket(aging_from.get(invoice_id, as_of), as_of)] += owed
         else:
             credit -= owed
     return aging, credit

@@ -5,7 +5,7 @@ Per chunk, with no lock held across the RPC:
 1. the next client ids after the run's cursor (one SQL statement);
 2. who they are (clients' `billing_directory`, ONE RPC for the chunk);
 3. one transaction: the run row locked and its lease and cursor checked,
-   every client's entries read (four SQL statements), the statements and
+   every client's entries read (five SQL statements), the statements and
    their `StatementIssued` events inserted (one INSERT each), the counters
    and cursor moved, commit.
 The cursor moves in the same transaction as the chunk's statements, so a run

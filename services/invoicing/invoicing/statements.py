@@ -17,10 +17,16 @@ from servicekit.outbox import record_events
 from servicekit.text import FieldChecks
 
 from invoicing import statement_math
-from invoicing.models import CreditEntry, Invoice, InvoicePayment, InvoiceRefund, Statement
+from invoicing.models import (
+    CreditEntry, Invoice, InvoiceAdjustment, InvoicePayment, InvoiceRefund, Statement,
+)
 
 SOURCE = "invoicing"
 NOT_BILLED = ("draft", "void")
+ADJUSTMENT_WORDS = {"adjustment": "Adjustment", "write_off": "Write-off",
+                    "credit_note": "Credit note"}
+# credit entries told by another entry: a credit note's move (its adjustment)
+TOLD_ELSEWHERE = ("credit_note:",)
 RECENT = 12          # statements shown on the Financial tab and in the portal
 
 
@@ -61,16 +67,17 @@ def _next_day(day: date) -> datetime:
 
 
 def entries_for(session: Session, client_ids: list[str], until: date) -> dict[str, list]:
-    """Every client's entries up to `until`: four SQL statements for any
+    """Every client's entries up to `until`: five SQL statements for any
     number of clients."""
     ids, end = list(client_ids), _next_day(until)
     entries: dict[str, list] = {client_id: [] for client_id in ids}
     billed = and_(Invoice.client_id.in_(ids), Invoice.status.not_in(NOT_BILLED))
     for row in session.execute(select(Invoice.id, Invoice.client_id, Invoice.number,
-                                      Invoice.created_at, Invoice.total)
+                                      Invoice.created_at, Invoice.total, Invoice.due_on)
                                .where(billed, Invoice.created_at < end)):
         entries[row.client_id].append(statement_math.Entry(
-            row.created_at.date(), "charge", row.total, row.id, f"Invoice {row.number}"))
+            row.created_at.date(), "charge", row.total, row.id, f"Invoice {row.number}",
+            due_on=row.due_on))
     for row in session.execute(select(InvoicePayment.invoice_id, Invoice.client_id, Invoice.number,
                                       InvoicePayment.amount, InvoicePayment.applied_at,
                                       InvoicePayment.method)
@@ -87,16 +94,39 @@ def entries_for(session: Session, client_ids: list[str], until: date) -> dict[st
         entries[row.client_id].append(statement_math.Entry(
             row.refunded_at.date(), "refund", row.amount, row.invoice_id,
             f"Refund, invoice {row.number}"))
-    for row in session.execute(select(CreditEntry.client_id, CreditEntry.amount, CreditEntry.at)
-                               .where(CreditEntry.client_id.in_(ids), CreditEntry.at < end)):
+    # adjustments, write-offs and credit notes: what they change of what is
+    # owed (the reason is staff's note, not shown to the patient); a credit
+    # note's move of paid money to the credit rides on it (credit_delta)
+    for row in session.execute(select(InvoiceAdjustment.invoice_id, Invoice.client_id,
+                                      Invoice.number, InvoiceAdjustment.kind,
+                                      InvoiceAdjustment.amount, InvoiceAdjustment.credited,
+                                      InvoiceAdjustment.at)
+                               .join(Invoice, Invoice.id == InvoiceAdjustment.invoice_id)
+                               .where(billed, InvoiceAdjustment.at < end)):
+        words = ADJUSTMENT_WORDS.get(row.kind, "Adjustment")
+        moved = " (paid amount moved to your credit)" if row.credited else ""
         entries[row.client_id].append(statement_math.Entry(
-            row.at.date(), "credit", -row.amount, None,
-            "Credit kept on the account" if row.amount > 0 else "Refund from the account credit"))
+            row.at.date(), "adjustment", row.amount, row.invoice_id,
+            f"{words}, invoice {row.number}{moved}", credit_delta=row.credited or 0))
+    for row in session.execute(select(CreditEntry.client_id, CreditEntry.amount, CreditEntry.at,
+                                      CreditEntry.source)
+                               .where(CreditEntry.client_id.in_(ids), CreditEntry.at < end)):
+        if (row.source or "").startswith(TOLD_ELSEWHERE):
+            continue
+        entries[row.client_id].append(statement_math.Entry(
+            row.at.date(), "credit", -row.amount, None, _credit_words(row.source, row.amount)))
     return entries
 
 
+def _credit_words(source: str | None, amount: int) -> str:
+    if (source or "").startswith("apply:"):
+        return "Credit used to pay an invoice"
+    return "Credit kept on the account" if amount > 0 else "Refund from the account credit"
+
+
 def _method(method: str) -> str:
-    return {"us_bank_account": "bank account", "terminal": "card terminal"}.get(method, method)
+    return {"us_bank_account": "bank account", "terminal": "card terminal",
+            "credit": "account credit"}.get(method, method)
 
 
 # ---- writing -------------------------------------------------------------------------

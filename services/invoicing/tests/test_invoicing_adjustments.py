@@ -170,3 +170,12 @@ def test_the_ledger_costs_the_same_sql_for_2_or_20_invoices(invoicing):
     with statements(url) as many:
         assert len(proxy.ledger("cl_1")["entries"]) == 36
     assert len(many) == len(few) == 2, many
+
+
+def test_an_adjustment_to_a_finalized_unsent_invoice_leaves_it_open(invoicing):
+    proxy, _, _ = invoicing
+    invoice = proxy.create_invoice({**PAYLOAD, "finalize": True}, "st_1")
+    assert invoice["status"] == "open"
+    assert adjust(proxy, invoice, "adjustment", -100, "key-open-0001")["status"] == "open"
+    assert adjust(proxy, invoice, "write_off", TOTAL - 100, "key-open-0002")["status"] == "closed"
+    assert adjust(proxy, invoice, "adjustment", 500, "key-open-0003")["status"] == "open"

@@ -162,6 +162,33 @@ def test_staff_are_warned_before_billing_reaches_400_over_the_gfe(estimating):
     assert proxy.get_estimate(estimate["id"], with_variance=True)["variance"]["estimated"] == 70000
 
 
+def test_a_saved_invoice_carries_its_gfe_warning_and_billed_counts_adjustments(estimating):
+    """The invoice page shows the warning with no RPC of its own: get_invoice
+    answers `estimate_variance`; what was billed is what invoices owe after
+    adjustments and write-offs."""
+    proxy, engine, _ = estimating
+    estimate = proxy.create_estimate(gfe(), "st_1")                      # $700.00
+    proxy.issue_estimate(estimate["id"], ["email"], "st_1")
+    proxy.decide_estimate(estimate["id"], "approve", SIGNER, PATIENT)
+    first = proxy.invoice_from_estimate(estimate["id"], "st_1")          # billed $700.00
+    assert proxy.get_invoice(first["id"])["estimate_variance"]["warning"] == ""
+    with engine.begin() as connection:                                   # $400.00 more billed
+        connection.execute(text("update invoices set total = 110000 where id = :id"),
+                           {"id": first["id"]})
+    shown = proxy.get_invoice(first["id"])["estimate_variance"]
+    assert shown["billed"] == 110000 and shown["over"] == 40000
+    assert shown["warning"].startswith("This would bill $400.00 more than the Good Faith Estimate")
+    proxy.finalize_invoice(first["id"], "st_1")
+    proxy.adjust_invoice(first["id"], {"kind": "write_off", "amount": 100, "reason": "Courtesy",
+                                       "request_key": "key-gfe-0001"}, "st_1")
+    shown = proxy.get_invoice(first["id"])["estimate_variance"]
+    assert shown["billed"] == 109900 and shown["warning"] == ""
+    without = proxy.create_invoice({"client_id": "cl_1", "location_id": "loc_1",
+                                    "payment_type": "private_pay",
+                                    "lines": [{"service_code": "90834", "units": 1}]}, "st_1")
+    assert proxy.get_invoice(without["id"])["estimate_variance"] is None   # no provider
+
+
 def test_the_pdf_shows_the_estimate_and_only_to_its_own_client_once_sent(estimating):
     proxy, _, _ = estimating
     estimate = proxy.create_estimate(gfe(), "st_1")
@@ -172,11 +199,30 @@ def test_the_pdf_shows_the_estimate_and_only_to_its_own_client_once_sent(estimat
     with pytest.raises(RemoteError):
         proxy.estimate_pdf(estimate["id"], "cl_2")
     document = proxy.estimate_pdf(estimate["id"], "cl_1")
-    assert document["filename"] == "EST-000001.pdf"
-    shown = " ".join(text_of(base64.b64decode(document["content_b64"])).split())
+    assert document["filename"] == "estimate-EST-000001.pdf"
+    assert document["content_type"] == "application/pdf"
+    shown = " ".join(text_of(base64.b64decode(document["pdf_base64"])).split())
     assert "Good Faith Estimate EST-000001" in shown and "$700.00" in shown
     assert "Sam Rivera" in shown and "1234567893" in shown and "F41.1" in shown
     assert "at least $400 more" in shown
+    assert "Cedar Ridge" in shown                   # the letterhead every billing PDF has
+
+
+def test_the_estimate_pdf_is_rendered_once_and_kept_in_the_shared_pdf_cache(estimating):
+    proxy, engine, _ = estimating
+    estimate = proxy.create_estimate(gfe(), "st_1")
+    first = proxy.estimate_pdf(estimate["id"])
+    assert proxy.estimate_pdf(estimate["id"])["pdf_base64"] == first["pdf_base64"]
+    with engine.connect() as connection:
+        assert connection.execute(text(
+            "select subject_id from pdf_cache where kind = 'estimate'")).scalars().all() == \
+            [estimate["id"]]
+    with engine.begin() as connection:                              # changed: rendered again
+        connection.execute(text("update estimates set scheduled_on = scheduled_on - 1"))
+    assert proxy.estimate_pdf(estimate["id"])["pdf_base64"] != first["pdf_base64"]
+    with engine.connect() as connection:
+        assert connection.execute(text(
+            "select count(*) from pdf_cache where kind = 'estimate'")).scalar() == 1
 
 
 def test_a_gfe_not_sent_by_its_deadline_shows_late(estimating, tmp_path, monkeypatch):

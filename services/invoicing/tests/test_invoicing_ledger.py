@@ -177,3 +177,13 @@ def test_a_change_never_leaves_less_owed_than_paid_nor_makes_money(kind, amount,
     status = status_for(new_owed, new_paid, was_sent=True)
     assert (status in ("paid", "closed")) == (new_owed == new_paid)
     assert (status == "closed") == (new_owed == new_paid == 0)
+
+
+def test_an_adjusted_invoice_keeps_its_place_finalized_invoices_never_become_drafts():
+    from invoicing.adjustments import status_for
+    assert status_for(5000, 0, was_sent=False, current="open") == "open"
+    assert status_for(5000, 0, was_sent=False, current="closed") == "open"    # reopened
+    assert status_for(5000, 0, was_sent=False, current="draft") == "draft"
+    assert status_for(5000, 0, was_sent=True, current="closed") == "sent"
+    assert status_for(5000, 1000, was_sent=False, current="open") == "partially_paid"
+    assert status_for(0, 0, was_sent=False, current="open") == "closed"

@@ -1,6 +1,6 @@
 """A statement's arithmetic: opening + activity = closing, and the aging
 adds up to what is owed, to the cent, for any history."""
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from hypothesis import given, strategies as st
@@ -40,6 +40,37 @@ def test_aging_buckets_by_days_since_the_invoice():
         == ["current", "current", "31_60", "31_60", "61_90", "61_90", "over_90"]
 
 
+def test_aging_counts_from_the_due_date_as_the_ledger_does():
+    """One rule everywhere: from the due date, else the invoice date."""
+    from invoicing import ledger
+    made = date(2026, 8, 1)                                   # 121 days before Nov 30
+    entries = [Entry(made, "charge", 5000, "due_later", due_on=date(2026, 10, 20)),   # 41 days past due
+               Entry(made, "charge", 7000, "no_due_date"),                            # 121 days
+               Entry(made, "charge", 900, "not_yet_due", due_on=date(2026, 12, 15))]
+    shown = statement(NOV1, NOV30, entries)
+    assert shown.aging == {"current": 900, "31_60": 5000, "61_90": 0, "over_90": 7000}
+    facts = [ledger.InvoiceFacts(e.invoice_id, "", datetime.combine(e.on, time(9)), e.due_on,
+                                 e.amount) for e in entries]
+    assert ledger.build(facts, [], NOV30).aging == shown.aging
+
+
+def test_adjustments_write_offs_and_credit_notes_change_the_balance_and_aging():
+    """A credit note takes $50 off an invoice paid in full: the $50 paid over
+    the new amount moves to the credit; the balance falls by $50 once."""
+    entries = [Entry(date(2026, 10, 5), "charge", 15000, "inv_1"),
+               Entry(date(2026, 10, 6), "payment", -15000, "inv_1"),
+               Entry(date(2026, 11, 2), "adjustment", -5000, "inv_1", "Credit note",
+                     credit_delta=5000),
+               Entry(date(2026, 11, 3), "charge", 8000, "inv_2"),
+               Entry(date(2026, 11, 4), "adjustment", -3000, "inv_2", "Write-off"),
+               Entry(date(2026, 11, 5), "adjustment", 1000, "inv_2", "Adjustment")]
+    shown = statement(NOV1, NOV30, entries)
+    assert (shown.opening_balance, shown.charges, shown.adjustments) == (0, 8000, -7000)
+    assert shown.closing_balance == 8000 - 7000 == 1000        # 6000 on inv_2 less 5000 credit
+    assert shown.aging["current"] == 6000 and shown.credit_on_account == 5000
+    assert [a["balance"] for a in shown.activity] == [-5000, 3000, 0, 1000]
+
+
 def test_a_period_cannot_end_before_it_starts():
     with pytest.raises(ValueError):
         statement(NOV30, NOV1, [])
@@ -52,7 +83,11 @@ entry = st.one_of(
     st.builds(Entry, days, st.just("refund"), st.integers(0, 10**6), st.sampled_from(["a", "b"])),
     st.builds(Entry, days, st.just("credit"), st.integers(-10**6, 10**6), st.none()),
     st.builds(Entry, days, st.just("adjustment"), st.integers(-10**6, 10**6),
-              st.sampled_from(["a", None])))
+              st.sampled_from(["a", None])),
+    st.builds(Entry, days, st.just("adjustment"), st.integers(-10**6, 0), st.sampled_from(["a", "b"]),
+              credit_delta=st.integers(0, 10**6)),
+    st.builds(Entry, days, st.just("charge"), st.integers(0, 10**6), st.just("d"),
+              due_on=st.one_of(st.none(), days)))
 
 
 @given(st.lists(entry, max_size=40), days, st.integers(0, 120))

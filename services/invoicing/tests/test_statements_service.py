@@ -2,7 +2,7 @@
 PDF shows the same amounts as the RPC (and the screen), to the cent; a
 superbill for dates with no services is a field error, nothing saved."""
 import base64
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from nameko.exceptions import RemoteError
@@ -162,3 +162,67 @@ def test_the_statement_run_works_the_whole_clinic_and_reports_progress(invoicing
     [event] = outbox(engine, "StatementIssued")
     assert event["data"]["run_id"] == run["id"] and event["data"]["client_id"] == "cl_1"
     assert FakeClients.calls["billing_directory"] == 1
+
+
+def _adjust(proxy, invoice_id, kind, amount, key):
+    return proxy.adjust_invoice(invoice_id, {"kind": kind, "amount": amount,
+                                             "reason": "Billed the wrong code",
+                                             "request_key": key}, "st_1")
+
+
+def test_a_statement_counts_adjustments_write_offs_and_credit_notes_as_the_ledger_does(invoicing):
+    """To the cent: the statement's adjustments line, closing balance, aging
+    and credit are the ledger's and the Financial tab's, and aging counts
+    from the due date there too."""
+    proxy, engine, config = invoicing
+    first = paid_invoice(proxy, config, engine, TOTAL)                  # paid in full
+    _adjust(proxy, first["id"], "credit_note", 5000, "key-stm-0001")   # $50 paid → credit
+    overdue = (date.today() - timedelta(days=45)).isoformat()
+    second = proxy.create_invoice({**PAYLOAD, "due_on": overdue}, "st_1")
+    proxy.send_invoice(second["id"], "email", "st_1")
+    _adjust(proxy, second["id"], "write_off", 3000, "key-stm-0002")
+    _adjust(proxy, second["id"], "adjustment", 1234, "key-stm-0003")
+    _adjust(proxy, second["id"], "adjustment", -234, "key-stm-0004")
+
+    start, end = this_month()
+    issued = proxy.issue_statement("cl_1", start, end, "st_1")
+    screen, book = proxy.financial_summary("cl_1"), proxy.ledger("cl_1")
+    adjusted = sum(e["effect"] for e in book["entries"]
+                   if e["kind"] in ("adjustment", "write_off", "credit_note"))
+    assert issued["adjustments"] == adjusted == -5000 - 3000 + 1234 - 234
+    assert issued["charges"] == 2 * TOTAL and issued["payments"] == TOTAL
+    owed_second = TOTAL - 3000 + 1000
+    assert issued["closing_balance"] == book["balance"] == screen["balance"] - screen["credit"] \
+        == owed_second - 5000
+    assert issued["credit_on_account"] == book["credit"] == screen["credit"] == 5000
+    assert issued["aging"] == {a["bucket"]: a["amount"] for a in book["aging"]} \
+        == {"current": 0, "31_60": owed_second, "61_90": 0, "over_90": 0}
+    labels = [line["label"] for line in issued["activity"]]
+    assert f"Credit note, invoice {first['number']} (paid amount moved to your credit)" in labels
+    assert f"Write-off, invoice {second['number']}" in labels
+    assert not any("Billed the wrong code" in label for label in labels)   # staff's note stays in
+    shown = pdf_text(proxy.statement_pdf(issued["id"]))
+    for cents in (-7000, owed_second - 5000, owed_second):
+        assert format_money(cents) in shown, (cents, shown)
+
+
+def test_a_superbill_shows_what_was_billed_and_what_stayed_paid_after_a_credit_note(invoicing):
+    """Fees are what was billed (the lines' nets); paid is what stays paid on
+    the invoice once a credit note moved part of it to the credit."""
+    proxy, engine, config = invoicing
+    invoice = paid_invoice(proxy, config, engine, TOTAL)
+    _adjust(proxy, invoice["id"], "credit_note", 4300, "key-sb-00001")   # $43 back to credit
+    bill = proxy.superbill("cl_1", *this_month())["superbill"]
+    assert bill["total_fees"] == TOTAL
+    assert bill["total_paid"] == TOTAL - 4300 == proxy.get_invoice(invoice["id"])["amount_paid"]
+    assert sum(line["paid"] for line in bill["lines"]) == bill["total_paid"]
+
+
+def test_the_invoice_pdf_shows_what_is_owed_after_a_write_off(invoicing):
+    proxy, engine, config = invoicing
+    invoice = paid_invoice(proxy, config, engine, 10000)
+    _adjust(proxy, invoice["id"], "write_off", 4300, "key-pdf-00001")
+    shown = pdf_text(proxy.invoice_pdf(invoice["id"]))
+    assert "Owed after adjustments" in shown
+    for cents in (TOTAL, -4300, TOTAL - 4300, 10000, TOTAL - 4300 - 10000):
+        assert format_money(cents) in shown, (cents, shown)

@@ -22,6 +22,16 @@ templates = Environment(
     trim_blocks=True, lstrip_blocks=True)
 templates.filters["money"] = lambda cents, currency="usd": format_money(int(cents), currency)
 templates.filters["label"] = lambda value: str(value or "").replace("_", " ").capitalize()
+# an invoice's status in staff's words, and what `open` and `closed` mean
+INVOICE_STATUS_WORDS = {"draft": "Draft", "open": "Open", "sent": "Sent",
+                        "partially_paid": "Partially paid", "paid": "Paid", "closed": "Closed",
+                        "void": "Void"}
+INVOICE_STATUS_HINTS = {"open": "Finalized, not sent to the patient yet.",
+                        "closed": "Nothing left to pay: written off or moved to the account's "
+                                  "credit."}
+templates.filters["invoice_status"] = lambda value: INVOICE_STATUS_WORDS.get(
+    str(value or ""), str(value or "").replace("_", " ").capitalize())
+templates.filters["invoice_status_hint"] = lambda value: INVOICE_STATUS_HINTS.get(str(value or ""), "")
 
 CSP = ("default-src 'self'; img-src 'self' data: https:; style-src 'self' 'unsafe-inline'; "
        "form-action 'self'")

@@ -72,6 +72,11 @@ class Invoicing:
     def list_statements(self, client_id):
         return []
 
+    @rpc(expected_exceptions=EXPECTED)
+    def estimate_pdf(self, estimate_id, client_id=None):
+        CALLS.append(("estimate_pdf", estimate_id, client_id))
+        return reply("estimate-EST-000001.pdf")
+
 
 @pytest.fixture
 def gateway(container_factory, rabbit_config):
@@ -114,6 +119,20 @@ def test_the_portal_asks_only_for_the_signed_in_clients_documents(gateway):
     assert get(f"{gateway}/staff/clients/cl_2/statements/stm_1/pdf", "staff").status_code == 404
 
 
+def test_an_estimate_pdf_leaves_like_every_billing_pdf(gateway):
+    """The shared reply (pdf_base64), no-store, named by its number; staff's audited."""
+    for url, who in ((f"{gateway}/staff/estimates/est_1/pdf", "staff"),
+                     (f"{gateway}/portal/estimates/est_1/pdf", "portal")):
+        page = get(url, who)
+        assert page.status_code == 200 and page.content == PDF
+        assert page.headers["Cache-Control"] == "no-store"
+        assert page.headers["Content-Disposition"] == \
+            'attachment; filename="estimate-EST-000001.pdf"'
+    assert CALLS[:2] == [("estimate_pdf", "est_1", None),
+                         ("record_access", "staff", "estimate.pdf", "cl_1")]
+    assert ("estimate_pdf", "est_1", "cl_1") in CALLS
+
+
 def test_a_superbill_for_dates_without_services_says_so_next_to_the_date(gateway):
     page = get(f"{gateway}/portal/billing/superbill?start=2020-01-01&end=2020-01-31", "portal")
     assert page.status_code == 400 and page.headers["Content-Type"].startswith("text/html")
@@ -137,3 +156,31 @@ def test_the_financial_tabs_statements_part_lists_them_and_shows_errors_by_their
     assert 'aria-describedby="period_end-error"' in html and 'id="period_end-error"' in html
     assert 'value="2026-11-30"' in html and 'id="start-error"' in html
     assert "Issue a statement" in html
+
+
+def test_the_portal_menu_is_a_list_that_wraps_whole_links_and_marks_the_page(gateway):
+    """Home, Billing, Statements, Estimates: list items (they wrap as whole
+    links at 390 px, no separators left at a line's start), the current one
+    marked; the account and Log out apart."""
+    import re
+    page = get(f"{gateway}/portal/billing/statements", "portal").text
+    menu = re.search(r'<nav class="main-nav" aria-label="Main">(.*?)</nav>', page, re.S).group(1)
+    assert re.findall(r'<li><a href="([^"]+)"( aria-current="page")?>([^<]+)</a></li>', menu) == [
+        ("/portal", "", "Home"), ("/portal/billing", "", "Billing"),
+        ("/portal/billing/statements", ' aria-current="page"', "Statements"),
+        ("/portal/estimates", "", "Estimates")]
+    assert "·" not in menu
+    assert '<nav class="inline account-nav" aria-label="Your account">' in page
+
+
+def test_the_portal_says_what_was_paid_on_an_invoice_a_credit_note_changed():
+    """$243.00 billed, paid in full, then a $43.00 credit note moved to the
+    credit: the invoice shows $200.00 paid, not its original total."""
+    from portal_gateway.web import templates
+    html = templates.get_template("portal/billing.html").render(
+        session={"csrf": "c", "name": "Avery", "clients": [{"id": "cl_1"}], "acting_for": "cl_1"},
+        organization={"name": "Cedar Ridge", "phone": "", "email": ""}, outstanding=[],
+        payments=[], plans=[], notice="",
+        paid=[{"id": "inv_1", "number": "INV-000001", "total": 24300, "owed": 20000,
+               "amount_paid": 20000, "balance": 0}])
+    assert "INV-000001 — $200.00 paid" in html

@@ -35,6 +35,40 @@ ENTRIES = [
      "invoice_id": None, "invoice_number": "", "note": "Left over from a payment"},
     {"date": "2026-09-03", "kind": "pending", "amount": 3000, "effect": 0, "running": 13800,
      "invoice_id": "inv_1", "invoice_number": "INV-000001", "note": "Bank account"}]
+ADJUSTED = {
+    **INVOICE, "id": "inv_2", "number": "INV-000002", "client_id": "cl_1", "location_id": "loc_1",
+    "payment_type": "private_pay", "payment_type_label": "Self-pay", "subtotal": 24300,
+    "discount_amount": 0, "line_discounts": 0, "invoice_discount": 0, "discount": {"kind": "none"},
+    "lines": [], "activity": [], "status": "partially_paid", "adjustments": -3300, "owed": 21000,
+    "amount_paid": 10000, "balance": 11000, "available": 11000,
+    "adjustment_list": [
+        {"id": "adj_1", "kind": "write_off", "label": "Write-off", "amount": -5000, "credited": 0,
+         "reason": "Hardship", "at": "2026-10-01T09:00:00"},
+        {"id": "adj_2", "kind": "adjustment", "label": "Adjustment", "amount": 1700, "credited": 0,
+         "reason": "Late fee", "at": "2026-10-02T09:00:00"}],
+    "estimate_variance": {"estimate_id": "est_1", "estimate_number": "EST-000001",
+                          "provider_name": "Sam Rivera", "estimated": 10000, "billed": 50000,
+                          "proposed": 0, "variance": 40000, "over": 40000, "threshold": 40000,
+                          "warning": "This would bill $400.00 more than the Good Faith Estimate "
+                                     "for Sam Rivera — at $400 over, the patient may dispute it."}}
+CLOSED_PARTS = {"status": "closed", "adjustments": -24300, "owed": 0, "amount_paid": 0,
+                "balance": 0, "available": 0, "estimate_variance": None,
+                "adjustment_list": [{"id": "adj_3", "kind": "write_off", "label": "Write-off",
+                                     "amount": -24300, "credited": 0, "reason": "Uncollectible",
+                                     "at": "2026-10-03T09:00:00"}]}
+# what invoicing's financial_summary answers for the other areas (plans.summary_for,
+# estimates.summary_for, statements.summary_for), as the merged tab renders them
+PLANS = [{"id": "plan_1", "status": "active", "status_words": "Active", "total": 14300,
+          "installment_count": 3, "frequency": "monthly", "frequency_words": "Monthly",
+          "next_charge": {"on": "2026-12-15", "amount": 4767, "installment_number": 1},
+          "paid": 0, "remaining": 14300}]
+ESTIMATES = {"items": [{"id": "est_1", "number": "EST-000001", "kind": "gfe",
+                        "kind_label": "Good Faith Estimate", "provider_name": "Sam Rivera",
+                        "status": "issued", "deadline": "2026-12-03", "total": 70000,
+                        "delivery": {"state": "on_time", "label": "Sent on time"}}],
+             "due": 0, "late": 0}
+STATEMENTS = [{"id": "stm_1", "period_start": "2026-11-01", "period_end": "2026-11-30",
+               "issued_at": "2026-12-01T06:00:00Z", "closing_balance": 13800}]
 AGING = [{"bucket": "current", "label": "Current", "amount": 0},
          {"bucket": "31_60", "label": "31–60 days", "amount": 0},
          {"bucket": "61_90", "label": "61–90 days", "amount": 14300},
@@ -65,6 +99,10 @@ class Clients:
     def record_access(self, actor, action, client_id):
         CALLS.append(("record_access", action))
 
+    @rpc(expected_exceptions=EXPECTED)
+    def get_organization(self):
+        return {"name": "Cedar Ridge", "locations": [{"id": "loc_1", "name": "Main office"}]}
+
 
 class Invoicing:
     name = "invoicing"
@@ -72,11 +110,36 @@ class Invoicing:
     @rpc(expected_exceptions=EXPECTED)
     def financial_summary(self, client_id):
         return {"invoices": [INVOICE], "balance": 14300, "pending": 3000, "credit": 500,
-                "aging": AGING, "ledger": {"entries": ENTRIES, "aging": AGING}}
+                "aging": AGING, "ledger": {"entries": ENTRIES, "aging": AGING},
+                "plans": PLANS, "estimates": ESTIMATES, "statements": STATEMENTS}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def issue_statement(self, client_id, period_start, period_end, actor):
+        raise InvalidFields({"period_end": "The last day is before the first day. "
+                                           "Choose a later date."})
+
+    @rpc(expected_exceptions=EXPECTED)
+    def superbill(self, client_id, start, end):
+        raise InvalidFields({"start": "There are no services between January 1, 2020 and "
+                                      "January 31, 2020. Choose other dates."})
 
     @rpc(expected_exceptions=EXPECTED)
     def list_invoices(self, client_id):
         return [INVOICE]
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_services(self, include_inactive=False):
+        return []
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_providers(self, include_inactive=False):
+        return [{"id": "bp_rivera", "name": "Sam Rivera", "credentials": "LCSW"}]
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_invoice(self, invoice_id):
+        CALLS.append(("get_invoice", invoice_id))
+        return ADJUSTED if invoice_id == "inv_2" else {**ADJUSTED, "id": invoice_id,
+                                                       **CLOSED_PARTS}
 
     @rpc(expected_exceptions=EXPECTED)
     def adjust_invoice(self, invoice_id, payload, actor):
@@ -99,6 +162,10 @@ class Payments:
     @rpc(expected_exceptions=EXPECTED)
     def client_billing_overview(self, client_id):
         return {"payments": [], "methods": []}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def invoice_billing_overview(self, invoice_id):
+        return {"payments": [], "links": {}}
 
 
 @pytest.fixture
@@ -224,3 +291,63 @@ def test_credit_is_applied_and_too_much_is_refused_at_the_amount(gateway):
     done = post(front, "/staff/clients/cl_1/credit", invoice="inv_1", amount="", request_key=key)
     assert done.headers["Location"] == "/staff/clients/cl_1/financial?notice=credit-applied"
     assert ("apply_credit", "inv_1", None, key) in CALLS
+
+
+def test_the_invoice_page_shows_what_is_owed_after_adjustments_and_an_adjust_link(gateway):
+    front_desk = gateway("front_desk")
+    page = get(front_desk, "/staff/invoices/inv_2")
+    assert page.status_code == 200
+    text = re.sub(r"\s+", " ", page.text)
+    assert "Write-off 2026-10-01: Hardship" in text and "−$50.00" in text
+    assert "Adjustment 2026-10-02: Late fee" in text and "+$17.00" in text
+    assert re.search(r'data-testid="invoice-owed">\$210\.00<', page.text)
+    assert re.search(r'data-testid="invoice-balance">\$110\.00<', page.text)
+    assert 'href="/staff/clients/cl_1/adjustments/new?invoice=inv_2">Adjust</a>' in page.text
+    assert "/staff/invoices/inv_2/edit" not in page.text       # adjusted: no editing in place
+    assert 'data-testid="gfe-warning"' in page.text and "may dispute it" in page.text
+    assert [call for call in CALLS if call[0] == "get_invoice"] == [("get_invoice", "inv_2")]
+
+    closed = get(front_desk, "/staff/invoices/inv_3").text
+    assert 'data-testid="invoice-status">Closed<' in closed
+    assert "Nothing left to pay: written off or moved to the account" in closed
+    assert "gfe-warning" not in closed
+
+
+def test_the_invoice_form_asks_for_the_gfe_warning_as_provider_and_total_change(gateway):
+    """The form has the place for the warning and the small script that fills
+    it from /staff/clients/<id>/estimate-variance; an edit shows the saved
+    invoice's warning at once and counts only what the new total adds."""
+    front_desk = gateway("front_desk")
+    new = get(front_desk, "/staff/clients/cl_1/invoices/new").text
+    assert 'data-gfe-variance data-url="/staff/clients/cl_1/estimate-variance" ' \
+           'data-already-billed="0"' in new
+    assert '<script src="/static/estimate_variance.js" defer></script>' in new
+    script = get(front_desk, "/static/estimate_variance.js")
+    assert script.status_code == 200 and "data-url" in script.text   # the URL comes from the page
+    assert "provider_id=" in script.text and "proposed=" in script.text
+
+
+def test_the_financial_tab_shows_plans_estimates_and_statements_and_their_forms_errors(gateway):
+    """The three areas' parts render inside the merged tab with what
+    financial_summary answers; a statement or superbill refused comes back
+    as the whole tab (400) with the words next to the date."""
+    biller = gateway("biller")
+    page = get(biller, "/staff/clients/cl_1/financial").text
+    assert 'href="/staff/plans/plan_1"' in page and "$143.00 in 3 · monthly" in page
+    assert "$47.67 on 2026-12-15" in page
+    assert 'href="/staff/estimates/est_1">EST-000001</a>' in page and "$700.00" in page
+    assert "/staff/clients/cl_1/statements/stm_1/pdf" in page and "$138.00" in page
+    assert page.index('data-testid="plans"') < page.index('data-testid="financial-estimates"') \
+        < page.index('id="statements"') < page.index("Cards and bank accounts on file")
+
+    refused = post(biller, "/staff/clients/cl_1/statements", period_start="2026-11-30",
+                   period_end="2026-11-01")
+    assert refused.status_code == 400
+    assert 'id="period_end-error"' in refused.text and "Choose a later date." in refused.text
+    assert 'value="2026-11-30"' in refused.text and 'data-testid="ledger"' in refused.text
+    assert 'data-testid="plans"' in refused.text and "EST-000001" in refused.text
+
+    superbill = get(biller, "/staff/clients/cl_1/superbill?start=2020-01-01&end=2020-01-31")
+    assert superbill.status_code == 400 and 'id="start-error"' in superbill.text
+    assert "There are no services between January 1, 2020" in superbill.text
+    assert 'data-testid="client-balance">$143.00<' in superbill.text

@@ -5,7 +5,6 @@ billed-versus-estimate for its provider. Also the variance warning the
 invoice form can show (`_estimate_variance` + `staff/_estimate_variance.html`)."""
 from __future__ import annotations
 
-import base64
 
 from portal_gateway.web import http
 from werkzeug.wrappers import Response
@@ -13,14 +12,13 @@ from werkzeug.wrappers import Response
 from servicekit.errors import InvalidFields, InvalidInput
 
 from portal_gateway import estimate_forms, forms, web
+from portal_gateway.pages import statements
 from portal_gateway.access import actor_of, signed_in
 
 
 def pdf_response(document: dict) -> Response:
-    name = document["filename"].replace('"', "")
-    return Response(base64.b64decode(document["content_b64"]), mimetype="application/pdf",
-                    headers={**web.SECURITY_HEADERS,
-                             "Content-Disposition": f'attachment; filename="{name}"'})
+    """As every billing PDF leaves (no-store, numbers-only file name)."""
+    return statements.pdf_response(document)
 
 
 class StaffEstimatePages:
