@@ -7,7 +7,10 @@ from pathlib import Path
 
 from axe_playwright_python.sync_playwright import Axe
 
-SHOTS = Path(os.environ.get("CAIRN_SCREENSHOTS", "/tmp/cairn-browser-screenshots"))
+REPO = Path(__file__).resolve().parents[2]
+# var/ is git-ignored: the screenshots are for a person to look at, never committed
+SHOTS = Path(os.environ.get("CAIRN_SCREENSHOTS", REPO / "var" / "browser-screenshots"))
+WIDTHS = {"1280": {"width": 1280, "height": 900}, "390": {"width": 390, "height": 844}}
 _axe = Axe()
 
 
@@ -22,6 +25,18 @@ def check_page(page, name: str) -> None:
     violations = [(v["id"], v["help"], len(v["nodes"])) for v in _axe.run(page).response["violations"]
                   if v["impact"] in ("serious", "critical")]
     assert violations == [], f"{name}: {violations}"
+
+
+def check_page_at_both_widths(page, name: str) -> None:
+    """check_page at a desktop's 1280 px and a phone's 390 px (screenshots
+    `<name>-1280.png` and `<name>-390.png`), then back to the page's own size."""
+    own = page.viewport_size
+    try:
+        for width, size in WIDTHS.items():
+            page.set_viewport_size(size)
+            check_page(page, f"{name}-{width}")
+    finally:
+        page.set_viewport_size(own)
 
 
 def stripe_form(page):
