@@ -75,6 +75,8 @@ def test_invoice_partial_payment_email_plan_autopay_and_pdfs(cairn, browser):
     # the running totals change as staff type, before anything is saved
     staff.get_by_label("Location").select_option(label="Main Campus")
     staff.get_by_label("Payment type").select_option(label="Self-pay")
+    staff.get_by_label("Provider").select_option(index=1)
+    staff.get_by_label("Diagnosis codes (ICD-10)").fill("F41.1")
     staff.get_by_label("Service on line 1", exact=True).select_option("90834")           # $150.00
     expect(staff.locator('[data-total="total"]')).to_have_text("$150.00")
     staff.get_by_role("button", name="Add a service line").click()
@@ -207,8 +209,14 @@ def test_invoice_partial_payment_email_plan_autopay_and_pdfs(cairn, browser):
         staff.get_by_label("Last day of service").fill(business_today.isoformat())
         superbill = text_of(download(
             staff, lambda: staff.get_by_role("button", name="Download superbill (PDF)").click()))
-        for words in (number, "90834", "90853", "90837", "$400.50", "$200.17"):
+        # this invoice's lines at their net fees (after both discounts), what was paid
+        # spread over them; the fees and paid amounts of its three lines add up to the screen's
+        for words in ("90834 Psychotherapy, 45 minutes 1 $135.00 $67.47",
+                      "90853 Group psychotherapy 2 $103.50 $51.73",
+                      "90837 Psychotherapy, 60 minutes 1 $162.00 $80.97",
+                      "Total paid $200.17", "F41.1"):
             assert words in superbill, (words, superbill)
+        assert 13500 + 10350 + 16200 == 40050 and 6747 + 5173 + 8097 == 40050 - 20033
 
         patient.goto(f"{cairn.url}/portal/billing/statements")
         expect(patient.get_by_test_id("statements")).to_contain_text(closing)
