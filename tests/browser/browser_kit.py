@@ -21,10 +21,18 @@ def check_page(page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name.replace(' ', '-')}.png"), full_page=True)
     width = page.viewport_size["width"]
     scroll = page.evaluate("document.documentElement.scrollWidth")
-    assert scroll <= width, f"{name}: {scroll}px wide in a {width}px window"
+    assert scroll <= width, f"{name}: {scroll}px wide in a {width}px window: {too_wide(page, width)}"
     violations = [(v["id"], v["help"], len(v["nodes"])) for v in _axe.run(page).response["violations"]
                   if v["impact"] in ("serious", "critical")]
     assert violations == [], f"{name}: {violations}"
+
+
+def too_wide(page, width: int) -> list[str]:
+    """The innermost elements reaching past the window's right edge (to fix)."""
+    return page.evaluate("""width => [...document.querySelectorAll('body *')]
+        .filter(el => el.getBoundingClientRect().right > width + 1
+                      && ![...el.children].some(c => c.getBoundingClientRect().right > width + 1))
+        .slice(0, 5).map(el => el.outerHTML.slice(0, 160))""", width)
 
 
 def check_page_at_both_widths(page, name: str) -> None:

@@ -88,7 +88,7 @@ def test_invoice_partial_payment_email_plan_autopay_and_pdfs(cairn, browser):
     # the third line by keyboard: Enter on "Add a service line" moves focus into the new line
     staff.get_by_role("button", name="Add a service line").focus()
     staff.keyboard.press("Enter")
-    expect(staff.get_by_label("Service on line 3", exact=True)).to_be_visible()
+    expect(staff.get_by_label("Service on line 3", exact=True)).to_be_focused()
     staff.get_by_label("Service on line 3", exact=True).select_option("90837")
     staff.get_by_label("Price each on line 3").fill("180.00")                # typed over the fee
     expect(staff.locator('[data-total="total"]')).to_have_text("$445.00")
@@ -154,7 +154,7 @@ def test_invoice_partial_payment_email_plan_autopay_and_pdfs(cairn, browser):
     check(staff, "staff plan setup")
     staff.get_by_role("button", name="Set up the plan").click()
     expect(staff.get_by_role("status")).to_contain_text("Plan set up")
-    plan_url = staff.url
+    plan_url = staff.url.split("?")[0]
     assert amounts_in(staff.get_by_test_id("plan-schedule")) == [10017, 10017, 10016]
     expect(staff.get_by_test_id("plan-status")).to_have_text("Waiting for the patient's signature")
     check(staff, "staff plan")
@@ -164,6 +164,7 @@ def test_invoice_partial_payment_email_plan_autopay_and_pdfs(cairn, browser):
     sign_in(patient, cairn.url, "portal", *PATIENT)
     patient.get_by_role("navigation").get_by_role("link", name="Billing").click()
     patient.get_by_test_id("portal-plans").get_by_role("link", name=re.compile("3 installments")).click()
+    expect(patient.get_by_test_id("plan-status")).to_have_text("Waiting for your signature")
     expect(patient.get_by_test_id("plan-agreement")).to_be_visible()
     expect(patient.get_by_text("Visa ending 4242")).to_be_visible()       # the default, charged
     check(patient, "portal plan to sign")
@@ -251,3 +252,72 @@ def add_month(day: date) -> date:
     year, month = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
     return day.replace(year=year, month=month,
                        day=min(day.day, calendar.monthrange(year, month)[1]))
+
+
+ADMIN = ("admin@demo.cairn.test", "demo-staff-2026!")
+
+
+def test_every_staff_page_passes_axe_and_fits_a_phone(cairn, browser):
+    """Every staff page (and the billing forms showing their errors) at 1280
+    and 390 px: no serious or critical axe-core violation, no sideways scroll."""
+    staff = new_page(browser)
+    sign_in(staff, cairn.url, "staff", *ADMIN)
+    client = f"{cairn.url}/staff/clients/{CLIENT}"
+    staff.goto(f"{client}/invoices/new")
+    staff.get_by_role("button", name="Save as draft").click()           # nothing chosen
+    expect(staff.locator('[aria-invalid="true"]').first).to_be_visible()
+    check(staff, "staff invoice form with errors")
+    staff.get_by_label("Location").select_option(label="Main Campus")
+    staff.get_by_label("Payment type").select_option(label="Self-pay")
+    staff.get_by_label("Service on line 1", exact=True).select_option("90834")
+    staff.get_by_role("button", name="Save as draft").click()
+    draft = staff.url.split("?")[0]
+
+    pages = {
+        "staff clients": f"{cairn.url}/staff",
+        "staff client details": client,
+        "staff client contacts": f"{client}/contacts",
+        "staff client insurance": f"{client}/insurance",
+        "staff client portal access": f"{client}/portal",
+        "staff client edit": f"{client}/edit",
+        "staff new client": f"{cairn.url}/staff/clients/new",
+        "staff draft invoice": draft,
+        "staff invoice edit": f"{draft}/edit",
+        "staff invoice void": f"{draft}/void",
+        "staff adjustment": f"{client}/adjustments/new",
+        "staff apply credit": f"{client}/credit",
+        "staff collect all": f"{client}/collect",
+        "staff add a card": f"{client}/methods/new",
+        "staff new estimate": f"{client}/estimates/new",
+        "staff account": f"{cairn.url}/staff/account",
+        "staff settings": f"{cairn.url}/staff/settings",
+        "staff services": f"{cairn.url}/staff/settings/catalog",
+        "staff service": f"{cairn.url}/staff/settings/catalog/90834",
+        "staff new service": f"{cairn.url}/staff/settings/catalog/new",
+        "staff new provider": f"{cairn.url}/staff/settings/providers/new",
+        "staff team": f"{cairn.url}/staff/team",
+        "staff audit log": f"{cairn.url}/staff/audit",
+    }
+    for name, url in pages.items():
+        staff.goto(url)
+        check(staff, name)
+
+    staff.goto(f"{client}/financial")
+    staff.get_by_test_id("payments").locator('a[href^="/staff/payments/"]').first.click()
+    check(staff, "staff payment")
+
+    staff.goto(draft)                       # sent, so that a plan may take it
+    staff.get_by_role("button", name="Post to portal").click()
+    expect(staff.get_by_role("status")).to_contain_text("posted")
+
+    for name, url, button in [
+            ("staff adjustment with errors", f"{client}/adjustments/new", "Save"),
+            ("staff plan setup with errors", f"{client}/plans/new", "Set up the plan"),
+            ("staff new estimate with errors", f"{client}/estimates/new", "Save estimate"),
+            ("staff new service with errors", f"{cairn.url}/staff/settings/catalog/new", "Save")]:
+        staff.goto(url)
+        if name == "staff plan setup with errors":
+            staff.get_by_label("Number of installments").fill("1")
+        staff.get_by_role("button", name=button, exact=True).click()
+        expect(staff.locator('[aria-invalid="true"]').first).to_be_visible()
+        check(staff, name)
