@@ -55,8 +55,7 @@ class BillingPages:
             return self._invoice_form(session, client, dict(request.form.items()), errors=errors,
                                       status=400)
         self.clients.record_access(actor_of(session, request), "invoice.create", client_id)
-        notice = "finalized" if invoice["status"] == "open" else "saved"
-        return web.redirect(f"/staff/invoices/{invoice['id']}?notice={notice}")
+        return web.redirect(f"/staff/invoices/{invoice['id']}")
 
     @http("GET", "/staff/invoices/<invoice_id>")
     @signed_in("staff", "billing.read")
