@@ -201,6 +201,9 @@ def test_invoice_partial_payment_email_plan_autopay_and_pdfs(cairn, browser):
         expect(staff.get_by_role("status")).to_contain_text("Statement issued")
         row = staff.get_by_test_id("statements").locator("tbody tr").first
         closing = row.locator("td.num").inner_text()
+        # a statement up to today closes at the balance the tab shows (no credit here)
+        assert closing == staff.get_by_test_id("client-balance").inner_text(), closing
+        assert staff.get_by_test_id("client-credit").inner_text() == "$0.00"
         check(staff, "staff statements")
         statement = text_of(download(staff, lambda: row.get_by_role("link").click()))
         for amount in (closing, "$400.50", "$100.00", "$100.17"):
@@ -321,3 +324,41 @@ def test_every_staff_page_passes_axe_and_fits_a_phone(cairn, browser):
         staff.get_by_role("button", name=button, exact=True).click()
         expect(staff.locator('[aria-invalid="true"]').first).to_be_visible()
         check(staff, name)
+
+
+def test_estimate_pages_and_every_portal_page(cairn, browser):
+    """A Good Faith Estimate from the staff form to the patient's portal, and
+    every portal page, at 1280 and 390 px."""
+    staff = new_page(browser)
+    sign_in(staff, cairn.url, "staff", *FRONT_DESK)
+    staff.goto(f"{cairn.url}/staff/clients/{CLIENT}/estimates/new")
+    staff.get_by_label("Good Faith Estimate (self-pay or uninsured)").check()
+    staff.get_by_label("Provider").select_option(index=1)
+    staff.get_by_label("Location (facility)").select_option(label="Main Campus")
+    today = datetime.now(timezone.utc).date()
+    staff.get_by_label("Scheduled or requested on").fill(today.isoformat())   # booked today
+    staff.get_by_label("Service on line 1", exact=True).select_option("90834")
+    staff.get_by_label("Expected date on line 1", exact=True).fill((today + timedelta(days=8)).isoformat())
+    staff.get_by_role("button", name="Save estimate").click()
+    expect(staff.get_by_test_id("estimate-deadline")).to_contain_text("Due: send this Good Faith Estimate by")
+    expect(staff.get_by_text("Billed versus this estimate")).to_have_count(0)   # a draft counts for nothing
+    check(staff, "staff estimate")
+    staff.get_by_role("button", name="Send to portal", exact=True).click()
+    expect(staff.get_by_role("status")).to_contain_text("posted")
+    expect(staff.get_by_test_id("estimate-deadline")).to_contain_text("Delivered on time")
+    expect(staff.get_by_text("Billed versus this estimate")).to_be_visible()
+    expect(staff.get_by_test_id("estimate-billed")).to_have_text("$0.00")
+
+    patient = new_page(browser, 390, 844)
+    sign_in(patient, cairn.url, "portal", *PATIENT)
+    for name, path in [("portal home", "/portal"), ("portal billing", "/portal/billing"),
+                       ("portal make a payment", "/portal/billing/pay"),
+                       ("portal payment methods", "/portal/billing/methods"),
+                       ("portal statements page", "/portal/billing/statements"),
+                       ("portal estimates", "/portal/estimates"),
+                       ("portal account", "/portal/account")]:
+        patient.goto(cairn.url + path)
+        check(patient, name)
+    patient.goto(f"{cairn.url}/portal/estimates")
+    patient.get_by_role("link", name=re.compile("Good Faith Estimate")).first.click()
+    check(patient, "portal estimate")
