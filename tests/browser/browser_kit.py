@@ -47,6 +47,16 @@ def check_page_at_both_widths(page, name: str) -> None:
         page.set_viewport_size(own)
 
 
+def tab_to(page, locator, limit: int = 80) -> None:
+    """Press Tab, as a keyboard user does, until `locator` has the focus
+    (fails if it is never reached: not focusable, hidden or behind a trap)."""
+    for _ in range(limit):
+        if locator.evaluate("el => el === document.activeElement"):
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"{locator} never got the focus in {limit} presses of Tab")
+
+
 def stripe_form(page):
     """Stripe's form inside the page (the sandbox plays Stripe's part)."""
     return page.frame_locator('iframe[title="Secure payment form"]')

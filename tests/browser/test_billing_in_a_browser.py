@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from playwright.sync_api import expect
 
-from browser_kit import check_page_at_both_widths as check, stripe_form
+from browser_kit import check_page_at_both_widths as check, stripe_form, tab_to
 from servicekit.pdf import text_of
 
 FRONT_DESK = ("frontdesk@demo.cairn.test", "demo-frontdesk-2026")
@@ -119,7 +119,10 @@ def test_invoice_partial_payment_email_plan_autopay_and_pdfs(cairn, browser):
     staff.get_by_label("Keep this card or account on file for future payments").check()
     staff.get_by_label("Make it the default").check()
     check(staff, "staff collect payment")
-    staff.get_by_role("button", name="Collect $100.00").click()
+    # by keyboard from inside Stripe's form (an iframe) out to the button: no trap
+    stripe_form(staff).get_by_label("Test card").focus()
+    tab_to(staff, staff.get_by_role("button", name="Collect $100.00"))
+    staff.keyboard.press("Enter")
     expect(staff.get_by_role("status")).to_contain_text("Payment collected")
     staff.goto(invoice_url)
     expect(staff.get_by_test_id("invoice-status")).to_have_text("Partially paid")
@@ -168,9 +171,15 @@ def test_invoice_partial_payment_email_plan_autopay_and_pdfs(cairn, browser):
     expect(patient.get_by_test_id("plan-agreement")).to_be_visible()
     expect(patient.get_by_text("Visa ending 4242")).to_be_visible()       # the default, charged
     check(patient, "portal plan to sign")
-    patient.get_by_label("I agree to this plan and authorize these automatic payments").check()
-    patient.get_by_label("Type your full name to sign").fill("Jordan Okafor")
-    patient.get_by_role("button", name="Sign and authorize automatic payments").click()
+    # signed by keyboard alone: Tab to the box, Space, Tab to the name, Enter
+    agree = patient.get_by_label("I agree to this plan and authorize these automatic payments")
+    tab_to(patient, agree)
+    patient.keyboard.press("Space")
+    expect(agree).to_be_checked()
+    patient.keyboard.press("Tab")
+    expect(patient.get_by_label("Type your full name to sign")).to_be_focused()
+    patient.keyboard.type("Jordan Okafor")
+    patient.keyboard.press("Enter")
     expect(patient.get_by_role("status")).to_contain_text("Your plan is active")
     expect(patient.get_by_test_id("plan-next-charge")).to_have_text(
         f"$100.17 on {first_day.isoformat()}")
