@@ -7,7 +7,10 @@ from pathlib import Path
 
 from axe_playwright_python.sync_playwright import Axe
 
-SHOTS = Path(os.environ.get("CAIRN_SCREENSHOTS", "/tmp/cairn-browser-screenshots"))
+REPO = Path(__file__).resolve().parents[2]
+# var/ is git-ignored: the screenshots are for a person to look at, never committed
+SHOTS = Path(os.environ.get("CAIRN_SCREENSHOTS", REPO / "var" / "browser-screenshots"))
+WIDTHS = {"1280": {"width": 1280, "height": 900}, "390": {"width": 390, "height": 844}}
 _axe = Axe()
 
 
@@ -18,10 +21,40 @@ def check_page(page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name.replace(' ', '-')}.png"), full_page=True)
     width = page.viewport_size["width"]
     scroll = page.evaluate("document.documentElement.scrollWidth")
-    assert scroll <= width, f"{name}: {scroll}px wide in a {width}px window"
+    assert scroll <= width, f"{name}: {scroll}px wide in a {width}px window: {too_wide(page, width)}"
     violations = [(v["id"], v["help"], len(v["nodes"])) for v in _axe.run(page).response["violations"]
                   if v["impact"] in ("serious", "critical")]
     assert violations == [], f"{name}: {violations}"
+
+
+def too_wide(page, width: int) -> list[str]:
+    """The innermost elements reaching past the window's right edge (to fix)."""
+    return page.evaluate("""width => [...document.querySelectorAll('body *')]
+        .filter(el => el.getBoundingClientRect().right > width + 1
+                      && ![...el.children].some(c => c.getBoundingClientRect().right > width + 1))
+        .slice(0, 5).map(el => el.outerHTML.slice(0, 160))""", width)
+
+
+def check_page_at_both_widths(page, name: str) -> None:
+    """check_page at a desktop's 1280 px and a phone's 390 px (screenshots
+    `<name>-1280.png` and `<name>-390.png`), then back to the page's own size."""
+    own = page.viewport_size
+    try:
+        for width, size in WIDTHS.items():
+            page.set_viewport_size(size)
+            check_page(page, f"{name}-{width}")
+    finally:
+        page.set_viewport_size(own)
+
+
+def tab_to(page, locator, limit: int = 80) -> None:
+    """Press Tab, as a keyboard user does, until `locator` has the focus
+    (fails if it is never reached: not focusable, hidden or behind a trap)."""
+    for _ in range(limit):
+        if locator.evaluate("el => el === document.activeElement"):
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"{locator} never got the focus in {limit} presses of Tab")
 
 
 def stripe_form(page):

@@ -21,6 +21,8 @@ import pytest
 import requests
 from playwright.sync_api import sync_playwright
 
+from servicekit import clock
+
 REPO = Path(__file__).resolve().parents[2]
 RABBIT_API = "http://guest:guest@127.0.0.1:15672/api"
 CHROMIUM = "/usr/bin/chromium"
@@ -37,6 +39,12 @@ def free_port() -> int:
 class EmbeddedCairn:
     def __init__(self, var_dir: Path, url: str):
         self.var_dir, self.url = var_dir, url
+        self.clock_file = var_dir / "clock-offset"
+
+    def advance_clock(self, days: int) -> None:
+        """Move the business date of every service `days` ahead of real time
+        (servicekit.clock; sessions and tokens keep the real time)."""
+        clock.advance(str(self.clock_file), days)
 
     def mail_files(self) -> list[Path]:
         return sorted((self.var_dir / "mail").glob("*.eml"))
@@ -60,7 +68,11 @@ def cairn():
     web_port = free_port()
     env = {**os.environ, "CAIRN_VAR_DIR": str(var_dir), "CAIRN_WEB_PORT": str(web_port),
            "CAIRN_SANDBOX_PORT": str(free_port()),
-           "CAIRN_AMQP_URI": f"amqp://guest:guest@127.0.0.1:5672/{vhost}"}
+           "CAIRN_AMQP_URI": f"amqp://guest:guest@127.0.0.1:5672/{vhost}",
+           # the business date moves when a test calls cairn.advance_clock(days);
+           # autopay looks for due installments every second, not every minute
+           "CAIRN_CLOCK_OFFSET_FILE": str(var_dir / "clock-offset"),
+           "CAIRN_AUTOPAY_INTERVAL_SECONDS": "1"}
     env = {k: v for k, v in env.items() if not k.endswith("_DATABASE_URL")}
     log = open(var_dir / "run.log", "wb")
     process = subprocess.Popen([sys.executable, "deploy/local/run.py"], cwd=REPO, env=env,

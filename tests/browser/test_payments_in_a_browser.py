@@ -23,7 +23,7 @@ def new_invoice(page, client_id, service="90834", send=None):
     page.goto(f"{page.base}/staff/clients/{client_id}/invoices/new")
     page.get_by_label("Location").select_option(label="Main Campus")
     page.get_by_label("Payment type").select_option(label="Self-pay")
-    page.get_by_label("Service on line 1").select_option(service)
+    page.get_by_label("Service on line 1", exact=True).select_option(service)
     page.get_by_role("button", name="Save as draft").click()
     number = re.search(r"INV-\d{6}", page.locator("h1").inner_text()).group(0)
     if send:

@@ -24,9 +24,9 @@ def test_front_desk_invoice_to_patient_payment(cairn, page):
 
     page.get_by_label("Location").select_option(label="Main Campus")
     page.get_by_label("Payment type").select_option(label="Self-pay")
-    page.get_by_label("Service on line 1").select_option("90834")
+    page.get_by_label("Service on line 1", exact=True).select_option("90834")
     page.get_by_role("button", name="Add a service line").click()
-    page.get_by_label("Service on line 2").select_option("90853")
+    page.get_by_label("Service on line 2", exact=True).select_option("90853")
     page.get_by_label("Units on line 2").fill("2")
     page.get_by_label("Kind").select_option(label="Percentage (%)")
     page.get_by_label("Amount").fill("10")
