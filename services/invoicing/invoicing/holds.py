@@ -39,11 +39,14 @@ def held_on(session: Session, invoice_id: str) -> int:
 
 
 def hold_for_payment(session: Session, payment_id: str, client_id: str, wanted: list[dict],
-                     channel: str, ended: list[str] = ()) -> dict:
+                     channel: str, ended: list[str] = (),
+                     installment_attempt: str | None = None) -> dict:
     """Hold each invoice's amount for the payment (None: all that is due);
     the same request again gets the same answer. `ended`: earlier attempts
     payments knows have failed, whose PaymentFailed may still be on its way;
-    their holds go first."""
+    their holds go first. `installment_attempt`: autopay's attempt key; the
+    hold is refused (Conflict) unless that attempt is still being charged
+    and its plan was not cancelled (payment plans)."""
     # invoices first, in id order — the order every payment handler locks
     # them in, so a hold and a PaymentFailed handler never deadlock
     ids = sorted(item["invoice_id"] for item in wanted)
@@ -51,6 +54,9 @@ def hold_for_payment(session: Session, payment_id: str, client_id: str, wanted: 
         select(Invoice).where(Invoice.id.in_(ids)).order_by(Invoice.id).with_for_update())}
     for earlier in ended:
         release(session, earlier, ids)
+    if installment_attempt is not None:     # after the invoices: plan → installment → attempt
+        from invoicing import plans
+        plans.check_autopay_hold(session, str(installment_attempt), payment_id)
     existing = session.scalars(select(PaymentHold).where(PaymentHold.payment_id == payment_id)).all()
     if existing:
         if any(hold.status == "released" for hold in existing):

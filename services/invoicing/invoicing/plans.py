@@ -10,8 +10,9 @@ charges with that key as its request key, so nothing is charged twice; the
 outcome comes back on PaymentCaptured / PaymentFailed (`installment_attempt`)."""
 from __future__ import annotations
 
+import os
 import secrets
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, aliased, selectinload
@@ -32,6 +33,7 @@ from invoicing.usecases import SOURCE, note
 OPEN_PLAN = ("awaiting_signature", "active", "needs_attention")
 PLANNABLE = ("sent", "partially_paid")
 CLAIM_BATCH = 20
+DEFAULT_STUCK_HOURS = 6.0
 STATUS_WORDS = {"awaiting_signature": "Waiting for the patient's signature", "active": "Active",
                 "needs_attention": "Needs attention", "completed": "Completed",
                 "cancelled": "Cancelled"}
@@ -217,15 +219,27 @@ def sign_plan(session: Session, plan_id, signer, saved_method_id, client_id=None
 
 
 def cancel_plan(session: Session, plan_id, actor: str, reason: str = "") -> PaymentPlan:
-    """Nothing more is charged; a charge already under way still counts."""
+    """Nothing more is charged: an installment whose charge payments has not
+    started (no hold placed yet) is cancelled with its attempt, and the hold
+    payments asks for later is refused. A charge already under way (its hold
+    placed) still counts. Locks plan → installments → attempts."""
     plan = load_plan(session, plan_id, lock=True)
     if plan.status in ("completed", "cancelled"):
         raise Conflict(f"This payment plan is already {plan.status}.")
     plan.status, plan.updated_at = "cancelled", utcnow()
     plan.cancelled_reason = clean(reason, "the reason", 300)
-    for installment in _locked_installments(session, plan.id):
+    installments = _locked_installments(session, plan.id)
+    attempts = _locked_attempts(session, [i.id for i in installments])
+    for installment in installments:
         if installment.status in ("scheduled", "failed"):
             installment.status, installment.charge_on = "cancelled", None
+        elif installment.status == "due":
+            charging = [a for a in attempts if a.installment_id == installment.id
+                        and a.status == "charging"]
+            if charging and all(a.payment_id is None for a in charging):
+                for attempt in charging:
+                    attempt.status, attempt.finished_at = "cancelled", utcnow()
+                installment.status, installment.charge_on = "cancelled", None
     return plan
 
 
@@ -246,6 +260,20 @@ def _locked_installments(session: Session, plan_id: str) -> list[Installment]:
     return list(session.scalars(select(Installment).where(Installment.plan_id == plan_id)
                                 .order_by(Installment.number).with_for_update()
                                 .execution_options(populate_existing=True)))
+
+
+def _locked_attempts(session: Session, installment_ids: list[int]) -> list[InstallmentAttempt]:
+    if not installment_ids:
+        return []
+    return list(session.scalars(select(InstallmentAttempt)
+                                .where(InstallmentAttempt.installment_id.in_(installment_ids))
+                                .order_by(InstallmentAttempt.id).with_for_update()
+                                .execution_options(populate_existing=True)))
+
+
+def _lock_plan(session: Session, plan_id: str) -> PaymentPlan:
+    return session.scalars(select(PaymentPlan).where(PaymentPlan.id == plan_id).with_for_update()
+                           .execution_options(populate_existing=True)).one()
 
 
 # ---- autopay -----------------------------------------------------------------------------
@@ -275,21 +303,53 @@ def claim_due(session: Session, today: date, batch: int = CLAIM_BATCH) -> int:
 
 
 def _start_attempt(session: Session, installment: Installment, today: date) -> None:
-    plan = session.get(PaymentPlan, installment.plan_id)
+    plan = _lock_plan(session, installment.plan_id)
+    # claim_due's NOT EXISTS ran on the statement's snapshot: under READ
+    # COMMITTED a charge another copy started just before our lock is not
+    # in it. Looked at again now, under the plan's lock: one charge per plan.
+    if session.scalar(select(Installment.id).where(Installment.plan_id == plan.id,
+                                                   Installment.status == "due").limit(1)):
+        return
     invoices = session.scalars(
         select(Invoice).join(PlanInvoice, PlanInvoice.invoice_id == Invoice.id)
         .where(PlanInvoice.plan_id == plan.id).order_by(Invoice.created_at, Invoice.id)).all()
+    open_balance = sum(max(i.balance, 0) for i in invoices if i.status in PLANNABLE)
     shares = rules.allocate_oldest_first(
         installment.amount - installment.paid_amount,
         [(i.id, i.balance) for i in invoices if i.status in PLANNABLE])
     installment.charge_on = None
-    if not shares:       # paid some other way meanwhile: nothing left to charge
-        installment.status = "cancelled"
+    if open_balance < rules.MIN_INSTALLMENT:
+        # paid some other way meanwhile: nothing (or less than the $0.50
+        # Stripe charges at least) is left, so no installment of the plan
+        # could be charged: they are settled without a charge and the plan
+        # completes; a few cents left stay on the invoice for the front desk
+        for left in _locked_installments(session, plan.id):
+            if left.status in ("scheduled", "failed"):
+                left.status, left.charge_on = "cancelled", None
+        why = ("the balance was paid another way" if not open_balance else
+               f"the {format_money(open_balance)} left is below the $0.50 a card can be charged; "
+               "collect it or adjust it off")
+        for invoice in invoices:
+            if invoice.status in PLANNABLE or not open_balance:
+                note(session, invoice, f"Payment plan: {why}; the installments left were "
+                                       "settled without a charge", "autopay")
+        _maybe_complete(session, plan)
+        return
+    amount = sum(share for _, share in shares)
+    if amount < rules.MIN_INSTALLMENT:
+        # what is left of this installment (a capped earlier charge) is
+        # below Stripe's $0.50: settled without a charge; the later
+        # installments still charge what the invoices have due
+        installment.status = "paid" if installment.paid_amount else "cancelled"
+        for invoice_id, _share in shares[:1]:
+            note(session, session.get(Invoice, invoice_id),
+                 f"Payment plan installment {installment.number} settled without a charge: "
+                 f"the {format_money(amount)} left is below the $0.50 a card can be charged",
+                 "autopay")
         _maybe_complete(session, plan)
         return
     number = len(installment.attempts) + 1
     key = f"inst_{installment.id}_{number}"
-    amount = sum(share for _, share in shares)
     session.add(InstallmentAttempt(installment_id=installment.id, number=number, key=key,
                                    amount=amount, status="charging", created_at=utcnow()))
     installment.status = "due"
@@ -300,43 +360,66 @@ def _start_attempt(session: Session, installment: Installment, today: date) -> N
         "allocations": [{"invoice_id": i, "amount": money(a)} for i, a in shares]})
 
 
-def _attempt(session: Session, key: str | None):
+def _attempt(session: Session, key: str | None, accept: tuple[str, ...] = ("charging",)):
+    """The plan, installment and attempt named by `key`, locked in the order
+    every plan use case locks them (plan → installment → attempt; the ids
+    are read first without a lock), or Nones."""
     if not key:
-        return None, None
+        return None, None, None
+    found = session.execute(select(Installment.plan_id, Installment.id)
+                            .join(InstallmentAttempt,
+                                  InstallmentAttempt.installment_id == Installment.id)
+                            .where(InstallmentAttempt.key == key)).first()
+    if found is None:
+        return None, None, None
+    plan = _lock_plan(session, found.plan_id)
+    installment = session.scalars(select(Installment).where(Installment.id == found.id)
+                                  .with_for_update()
+                                  .execution_options(populate_existing=True)).one()
     attempt = session.scalars(select(InstallmentAttempt).where(InstallmentAttempt.key == key)
-                              .with_for_update()).first()
-    if attempt is None or attempt.status != "charging":
-        return None, None
-    installment = session.scalars(select(Installment).where(
-        Installment.id == attempt.installment_id).with_for_update()).first()
-    return attempt, installment
+                              .with_for_update()
+                              .execution_options(populate_existing=True)).one()
+    if attempt.status not in accept:
+        return None, None, None
+    return plan, installment, attempt
 
 
 def payment_captured(session: Session, data: dict) -> None:
     """An installment's charge went through (its invoices were paid by the
     PaymentCaptured handler itself): paid, and the plan completes when
-    nothing is left."""
-    attempt, installment = _attempt(session, data.get("installment_attempt"))
+    nothing is left. A success may come after a failure (payments lets
+    Stripe's word that the money moved outrank a failure it inferred, and
+    the two events travel on different queues): it counts all the same,
+    the retry is called off and a plan that needed attention for it is
+    active again."""
+    plan, installment, attempt = _attempt(session, data.get("installment_attempt"),
+                                          ("charging", "failed"))
     if attempt is None:
         return
     now = utcnow()
     attempt.status, attempt.finished_at, attempt.payment_id = "succeeded", now, data["payment_id"]
+    attempt.failure_code = None
     installment.paid_amount += data["amount"]["amount"]
     installment.status, installment.paid_at, installment.charge_on = "paid", now, None
-    _maybe_complete(session, session.get(PaymentPlan, installment.plan_id))
+    for other in _locked_attempts(session, [installment.id]):
+        if other.status == "charging" and other.payment_id is None:   # a retry not started yet
+            other.status, other.finished_at = "cancelled", now
+    if plan.status == "needs_attention" and not any(
+            i.status == "failed" for i in session.scalars(
+                select(Installment).where(Installment.plan_id == plan.id))):
+        plan.status, plan.updated_at = "active", now
+    _maybe_complete(session, plan)
 
 
 def payment_failed(session: Session, data: dict, today: date,
                    retry_days: tuple[int, ...]) -> None:
     """Try again on the retry schedule; after the last retry the plan needs
     attention. Either way the patient is told (InstallmentFailed)."""
-    attempt, installment = _attempt(session, data.get("installment_attempt"))
+    plan, installment, attempt = _attempt(session, data.get("installment_attempt"))
     if attempt is None:
         return
     attempt.status, attempt.finished_at = "failed", utcnow()
     attempt.payment_id, attempt.failure_code = data["payment_id"], data["failure_code"][:60]
-    plan = session.scalars(select(PaymentPlan).where(PaymentPlan.id == installment.plan_id)
-                           .with_for_update()).first()
     failures = sum(1 for a in installment.attempts if a.status == "failed")
     retry_on = rules.next_retry(failures, today, retry_days) if plan.status == "active" else None
     installment.status, installment.charge_on = "failed", retry_on
@@ -349,6 +432,58 @@ def payment_failed(session: Session, data: dict, today: date,
         "amount": money(attempt.amount), "failure_code": attempt.failure_code,
         "next_attempt_on": retry_on.isoformat() if retry_on else None,
         "needs_attention": needs_attention})
+
+
+def check_autopay_hold(session: Session, key: str, payment_id: str) -> None:
+    """payments asks to hold an installment's amounts: only while that
+    attempt is still being charged and its plan is not cancelled (a cancel
+    that came first wins; nothing is charged). The attempt then remembers
+    the payment, so a cancel from now on lets the charge finish."""
+    plan, installment, attempt = _attempt(session, key)
+    if attempt is None or attempt.payment_id not in (None, payment_id) or \
+            (plan.status == "cancelled" and attempt.payment_id is None):
+        raise Conflict("This payment plan installment is no longer to be charged "
+                       "(the plan was cancelled or the charge was settled).")
+    attempt.payment_id = payment_id
+
+
+def stuck_hours(raw: str | None = None) -> float:
+    """CAIRN_AUTOPAY_STUCK_HOURS (default 6): how long a charge may go
+    unanswered before staff are asked to look."""
+    raw = os.environ.get("CAIRN_AUTOPAY_STUCK_HOURS", "") if raw is None else raw
+    try:
+        hours = float(raw)
+    except ValueError:
+        return DEFAULT_STUCK_HOURS
+    return hours if hours > 0 else DEFAULT_STUCK_HOURS
+
+
+def flag_stuck(session: Session, hours: float, batch: int = CLAIM_BATCH) -> int:
+    """Attempts still "charging" `hours` after they started (InstallmentDue
+    never reached payments, or its answer was lost): without charging, the
+    attempt is marked failed (`no_answer`, no retry) and the plan needs
+    attention, with a note on its invoices for staff. A late answer still
+    counts (a success is applied; payments' hold for a charge not started
+    is refused). Returns how many were flagged."""
+    cutoff = utcnow() - timedelta(hours=hours)
+    keys = session.scalars(select(InstallmentAttempt.key).where(
+        InstallmentAttempt.status == "charging", InstallmentAttempt.created_at < cutoff)
+        .order_by(InstallmentAttempt.id).limit(batch)).all()
+    for key in keys:
+        plan, installment, attempt = _attempt(session, key)
+        if attempt is None:
+            continue
+        attempt.status, attempt.finished_at, attempt.failure_code = "failed", utcnow(), "no_answer"
+        installment.status, installment.charge_on = "failed", None
+        if plan.status == "active":
+            plan.status, plan.updated_at = "needs_attention", utcnow()
+        for invoice in session.scalars(select(Invoice).join(
+                PlanInvoice, PlanInvoice.invoice_id == Invoice.id)
+                .where(PlanInvoice.plan_id == plan.id)):
+            note(session, invoice, f"Payment plan installment {installment.number}: no answer "
+                                   f"from payments after {hours:g} hours; check the payment "
+                                   "before trying again", "autopay")
+    return len(keys)
 
 
 def _maybe_complete(session: Session, plan: PaymentPlan) -> None:

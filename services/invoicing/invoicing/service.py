@@ -182,7 +182,8 @@ class InvoicingService:
                 if i["status"] in PAYABLE[channel] and i["available"] > 0]
 
     @rpc(expected_exceptions=EXPECTED)
-    def hold_for_payment(self, payment_id, client_id, allocations, channel, ended=()):
+    def hold_for_payment(self, payment_id, client_id, allocations, channel, ended=(),
+                         installment_attempt=None):
         """Hold each invoice's amount for a payment about to be taken (amount
         None: all that is due). Refused, with the reason, if an invoice is not
         this account's, void, paid, not yet sent (for patients), has another
@@ -194,7 +195,8 @@ class InvoicingService:
         if not isinstance(ended, (list, tuple)):
             raise InvalidInput("ended must be a list of payment ids")
         held = holds.hold_for_payment(self.db, str(payment_id), str(client_id), allocations,
-                                      channel, [str(p) for p in ended if p != payment_id])
+                                      channel, [str(p) for p in ended if p != payment_id],
+                                      installment_attempt)
         self.db.commit()
         return held
 
@@ -461,6 +463,10 @@ class InvoicingService:
         """Claim due installments in small batches (SKIP LOCKED) and emit
         InstallmentDue for each; safe with several copies running."""
         while plans.claim_due(self.db, clock.today()) == plans.CLAIM_BATCH:
+            self.db.commit()
+        self.db.commit()
+        # charges never answered: staff are asked to look (payment plans)
+        while plans.flag_stuck(self.db, plans.stuck_hours()) == plans.CLAIM_BATCH:
             self.db.commit()
         self.db.commit()
 

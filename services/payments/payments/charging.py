@@ -206,8 +206,12 @@ def _hold(c: Collaborators, payment: Payment, request: ChargeRequest) -> None:
     ended = _ended_on(c.db, [i for i, _ in request.allocations])
     idle(c.db)
     try:
+        # autopay names its installment attempt: invoicing refuses the hold
+        # once the plan was cancelled (recorded as failed, nothing charged)
+        attempt = {"installment_attempt": payment.request_key} \
+            if payment.channel == "autopay" else {}
         held = c.invoicing.hold_for_payment(payment.id, payment.client_id, wanted, payment.channel,
-                                            ended)
+                                            ended, **attempt)
     except RemoteError as refusal:
         if refusal.exc_type not in ("Conflict", "InvalidInput", "NotFound"):
             _fail_before_stripe(c, payment.id, "invoicing_unavailable", BILLING_UNAVAILABLE)

@@ -95,7 +95,8 @@ class FakeInvoicing:
         self.holds: dict[str, list] = {}
         self.released: set[str] = set()
 
-    def hold_for_payment(self, payment_id, client_id, wanted, channel, ended=()):
+    def hold_for_payment(self, payment_id, client_id, wanted, channel, ended=(),
+                        installment_attempt=None):
         for earlier in ended:
             self.holds.pop(earlier, None)
             self.released.add(earlier)

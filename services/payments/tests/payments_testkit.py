@@ -40,6 +40,7 @@ class FakeInvoicing:
                             "amount_paid": 0, "currency": "usd", "number": f"INV-{n:06d}"}
                         for n, (i, t) in enumerate(invoices.items(), start=1)}
         cls.holds, cls.released, cls.calls = {}, set(), []
+        cls.cancelled_attempts = set()      # payment plans: attempts whose plan was cancelled
         cls.credit, cls.still_paid = 10**9, {}
 
     @rpc(expected_exceptions=EXPECTED)
@@ -47,8 +48,12 @@ class FakeInvoicing:
         return dict(self.invoices[invoice_id], balance=self._due(invoice_id))
 
     @rpc(expected_exceptions=EXPECTED)
-    def hold_for_payment(self, payment_id, client_id, allocations, channel, ended=()):
+    def hold_for_payment(self, payment_id, client_id, allocations, channel, ended=(),
+                        installment_attempt=None):
         FakeInvoicing.calls.append(payment_id)
+        if installment_attempt in FakeInvoicing.cancelled_attempts:
+            raise Conflict("This payment plan installment is no longer to be charged "
+                           "(the plan was cancelled or the charge was settled).")
         for earlier in ended:
             FakeInvoicing.holds.pop(earlier, None)
             FakeInvoicing.released.add(earlier)

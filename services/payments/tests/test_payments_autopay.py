@@ -9,7 +9,7 @@ from nameko.standalone.events import event_dispatcher
 import contracts
 from tests.support.processes import wait_until
 
-from payments_testkit import events, portal, sql, stripe_events
+from payments_testkit import FakeInvoicing, events, portal, sql, stripe_events
 from test_payments_taking import save
 
 
@@ -70,4 +70,20 @@ def test_a_removed_method_fails_the_attempt_without_reaching_stripe(payments):
     handled(payments, 1)
     [failed] = events(payments.engine, "PaymentFailed")
     assert (failed["installment_attempt"], failed["failure_code"]) == ("inst_9_2", "refused")
+    assert len(stripe_events(payments.sandbox, "payment_intent.created")) == before
+
+
+def test_an_installment_whose_plan_was_cancelled_is_not_charged(payments):
+    """The plan was cancelled after InstallmentDue left: invoicing refuses
+    the hold for that attempt, and payments records the attempt as failed
+    without reaching Stripe."""
+    method = saved(payments, "pm_card_visa")
+    FakeInvoicing.cancelled_attempts.add("inst_11_1")
+    before = len(stripe_events(payments.sandbox, "payment_intent.created"))
+    send(payments, due(method["id"], "inst_11_1"))
+    handled(payments, 1)
+    [failed] = events(payments.engine, "PaymentFailed")
+    assert (failed["installment_attempt"], failed["failure_code"]) == \
+        ("inst_11_1", "refused_by_invoicing")
+    assert not events(payments.engine, "PaymentCaptured")
     assert len(stripe_events(payments.sandbox, "payment_intent.created")) == before
