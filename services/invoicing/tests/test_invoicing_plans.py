@@ -228,3 +228,204 @@ def test_the_preview_shows_the_schedule_a_form_would_make(stack):
         proxy.preview_plan({"total": 10001, "installments": 2, "frequency": "monthly",
                             "first_due_on": first.isoformat(), "amounts": [5000, 5000]})
     assert set(error.value.errors) == {"amounts"}
+
+
+# ---- second reading: late answers, cancels, small balances, locks, stuck charges ---------
+
+def signed_plan(proxy, installments=3):
+    invoice = sent(proxy)
+    plan = proxy.create_plan(plan_payload([invoice["id"]], installments=installments), "st_1")
+    return invoice, proxy.sign_plan(plan["id"], SIGNER, "spm_1")
+
+
+def answer(config, kind, payment_id, due):
+    shares = {a["invoice_id"]: a["amount"]["amount"] for a in due["allocations"]}
+    envelope = (captured if kind == "PaymentCaptured" else failed)(payment_id, shares)
+    envelope["data"]["installment_attempt"] = due["attempt_key"]
+    event_dispatcher(config)("payments", kind, envelope)
+
+
+def test_a_success_after_a_failure_pays_the_installment_and_calls_off_the_retry(stack):
+    proxy, engine, config, container, clock_path = stack
+    invoice, plan = signed_plan(proxy)
+    run_autopay(container)
+    [due] = [e["data"] for e in outbox(engine, "InstallmentDue")]
+    answer(config, "PaymentFailed", "pay_late", due)
+    wait_until(lambda: proxy.get_plan(plan["id"])["installments"][0]["status"] == "failed")
+    with engine.begin() as connection:         # as if it were the last retry
+        connection.execute(text("update payment_plans set status = 'needs_attention'"))
+    answer(config, "PaymentCaptured", "pay_late", due)      # Stripe: it went through after all
+    wait_until(lambda: proxy.get_plan(plan["id"])["installments"][0]["status"] == "paid")
+    view = proxy.get_plan(plan["id"])
+    first = view["installments"][0]
+    assert (first["paid_amount"], first["charge_on"]) == (8100, None)
+    assert first["attempts"][0]["status"] == "succeeded"
+    assert view["status"] == "active" and view["paid"] == 8100
+    assert view["next_charge"]["installment_number"] == 2
+    clock.advance(str(clock_path), 1)                          # the retry date
+    run_autopay(container)
+    assert len(outbox(engine, "InstallmentDue")) == 1          # nothing charged early
+
+
+def test_cancelling_stops_a_charge_payments_has_not_started(stack):
+    from nameko.exceptions import RemoteError
+    proxy, engine, config, container, _ = stack
+    invoice, plan = signed_plan(proxy)
+    run_autopay(container)
+    [due] = [e["data"] for e in outbox(engine, "InstallmentDue")]
+    view = proxy.cancel_plan(plan["id"], "st_1", "Patient asked")
+    assert [i["status"] for i in view["installments"]] == ["cancelled"] * 3
+    assert view["installments"][0]["attempts"][0]["status"] == "cancelled"
+    with pytest.raises(RemoteError) as refusal:
+        proxy.hold_for_payment("pay_x", "cl_1", [{"invoice_id": invoice["id"], "amount": 8100}],
+                               "autopay", [], due["attempt_key"])
+    assert refusal.value.exc_type == "Conflict" and "no longer to be charged" in refusal.value.value
+    assert proxy.get_invoice(invoice["id"])["balance"] == TOTAL
+    answer(config, "PaymentFailed", "pay_x", due)               # payments records the refusal
+    wait_until(lambda: count(engine, "select count(*) from processed_events") >= 1)
+    assert outbox(engine, "InstallmentFailed") == []
+
+
+def test_cancelling_lets_a_charge_already_holding_its_invoices_finish(stack):
+    proxy, engine, config, container, _ = stack
+    invoice, plan = signed_plan(proxy)
+    run_autopay(container)
+    [due] = [e["data"] for e in outbox(engine, "InstallmentDue")]
+    held = proxy.hold_for_payment("pay_h", "cl_1", [{"invoice_id": invoice["id"],
+                                                     "amount": 8100}], "autopay", [],
+                                  due["attempt_key"])
+    assert held["allocations"][0]["amount"] == 8100
+    again = proxy.hold_for_payment("pay_h", "cl_1", [{"invoice_id": invoice["id"],
+                                                      "amount": 8100}], "autopay", [],
+                                   due["attempt_key"])        # a replayed request: same answer
+    assert again["allocations"] == held["allocations"]
+    view = proxy.cancel_plan(plan["id"], "st_1")
+    assert [i["status"] for i in view["installments"]] == ["due", "cancelled", "cancelled"]
+    answer(config, "PaymentCaptured", "pay_h", due)
+    wait_until(lambda: proxy.get_plan(plan["id"])["installments"][0]["status"] == "paid")
+    assert proxy.get_plan(plan["id"])["status"] == "cancelled"
+
+
+def test_a_balance_paid_another_way_settles_the_plan_without_charging(stack):
+    proxy, engine, config, container, _ = stack
+    invoice, plan = signed_plan(proxy)
+    event_dispatcher(config)("payments", "PaymentCaptured",
+                             captured("pay_desk", {invoice["id"]: TOTAL}, method="cash"))
+    wait_until(lambda: proxy.get_invoice(invoice["id"])["status"] == "paid")
+    run_autopay(container)
+    assert outbox(engine, "InstallmentDue") == []
+    view = proxy.get_plan(plan["id"])
+    assert [i["status"] for i in view["installments"]] == ["cancelled"] * 3
+    assert view["status"] == "completed"
+
+
+def test_a_few_cents_left_are_not_charged_over_and_over(stack):
+    proxy, engine, config, container, clock_path = stack
+    invoice, plan = signed_plan(proxy)
+    event_dispatcher(config)("payments", "PaymentCaptured",
+                             captured("pay_desk", {invoice["id"]: TOTAL - 20}, method="cash"))
+    wait_until(lambda: proxy.get_invoice(invoice["id"])["balance"] == 20)
+    run_autopay(container)
+    assert outbox(engine, "InstallmentDue") == []              # Stripe would refuse $0.20
+    view = proxy.get_plan(plan["id"])
+    assert view["status"] == "completed"
+    assert [i["status"] for i in view["installments"]] == ["cancelled"] * 3
+    activity = " ".join(a["what"] for a in proxy.get_invoice(invoice["id"])["activity"])
+    assert "$0.20 left is below the $0.50 a card can be charged" in activity
+
+
+def test_an_installment_with_only_cents_left_is_settled_and_the_next_one_charged(stack):
+    proxy, engine, config, container, clock_path = stack
+    invoice, plan = signed_plan(proxy)
+    with engine.begin() as connection:     # an earlier charge was capped 20 cents short
+        connection.execute(text("update plan_installments set paid_amount = 8080 "
+                                "where number = 1"))
+    run_autopay(container)
+    assert outbox(engine, "InstallmentDue") == []
+    view = proxy.get_plan(plan["id"])
+    assert [i["status"] for i in view["installments"]] == ["paid", "scheduled", "scheduled"]
+    assert view["status"] == "active"
+    clock.advance(str(clock_path), 40)
+    run_autopay(container)
+    [due] = [e["data"] for e in outbox(engine, "InstallmentDue")]
+    assert (due["installment_number"], due["amount"]["amount"]) == (2, 8100)
+
+
+def test_a_second_installment_waits_while_one_is_in_flight_even_if_the_claim_saw_none(stack):
+    proxy, engine, _, container, clock_path = stack
+    invoice, plan = signed_plan(proxy)
+    clock.advance(str(clock_path), 40)                         # two installments due
+    run_autopay(container)
+    assert len(outbox(engine, "InstallmentDue")) == 1
+    with Session(engine) as session:       # a claim whose snapshot missed the charge in flight
+        second = session.scalars(select_installment(2)).one()
+        plans._start_attempt(session, second, clock.today())
+        session.commit()
+    assert len(outbox(engine, "InstallmentDue")) == 1
+    assert proxy.get_plan(plan["id"])["installments"][1]["status"] == "scheduled"
+
+
+def select_installment(number):
+    from sqlalchemy import select
+    from invoicing.models import Installment
+    return select(Installment).where(Installment.number == number)
+
+
+def test_a_cancel_and_a_payment_answer_at_once_do_not_deadlock(stack):
+    import threading
+    proxy, engine, config, container, _ = stack
+    invoice, plan = signed_plan(proxy)
+    run_autopay(container)
+    [due] = [e["data"] for e in outbox(engine, "InstallmentDue")]
+    data = failed("pay_d", {invoice["id"]: 8100})["data"]
+    data["installment_attempt"] = due["attempt_key"]
+    errors = []
+
+    def answer_failure():
+        try:
+            with Session(engine) as other:
+                plans.payment_failed(other, data, clock.today(), (1, 3, 7))
+                other.commit()
+        except Exception as error:          # noqa: BLE001 - the deadlock, if any
+            errors.append(error)
+
+    with Session(engine) as cancelling:
+        plans.load_plan(cancelling, plan["id"], lock=True)      # the cancel has the plan
+        worker = threading.Thread(target=answer_failure)
+        worker.start()
+        wait_until(lambda: count(engine, "select count(*) from pg_stat_activity "
+                                         "where wait_event_type = 'Lock'") >= 1)
+        try:
+            plans.cancel_plan(cancelling, plan["id"], "st_1")
+            cancelling.commit()
+        except Exception as error:          # noqa: BLE001
+            errors.append(error)
+        worker.join(timeout=30)
+    assert errors == []
+    assert proxy.get_plan(plan["id"])["status"] == "cancelled"
+
+
+def test_a_charge_never_answered_asks_staff_to_look_without_charging(stack, monkeypatch):
+    proxy, engine, config, container, _ = stack
+    monkeypatch.setenv("CAIRN_AUTOPAY_STUCK_HOURS", "6")
+    invoice, plan = signed_plan(proxy)
+    run_autopay(container)
+    with engine.begin() as connection:
+        connection.execute(text("update installment_attempts "
+                                "set created_at = created_at - interval '5 hours'"))
+    run_autopay(container)
+    assert proxy.get_plan(plan["id"])["status"] == "active"     # not yet
+    with engine.begin() as connection:
+        connection.execute(text("update installment_attempts "
+                                "set created_at = created_at - interval '2 hours'"))
+    run_autopay(container)
+    view = proxy.get_plan(plan["id"])
+    assert view["status"] == "needs_attention" and view["next_charge"] is None
+    first = view["installments"][0]
+    assert (first["status"], first["attempts"][0]["failure_code"]) == ("failed", "no_answer")
+    assert len(outbox(engine, "InstallmentDue")) == 1 and outbox(engine, "InstallmentFailed") == []
+    activity = " ".join(a["what"] for a in proxy.get_invoice(invoice["id"])["activity"])
+    assert "no answer from payments after 6 hours" in activity
+    assert proxy.retry_plan(plan["id"], "st_1")["status"] == "active"
+    run_autopay(container)
+    assert len(outbox(engine, "InstallmentDue")) == 2           # staff chose to try again
