@@ -246,7 +246,7 @@ class InstallmentAttempt(Base):
     number: Mapped[int] = mapped_column(Integer)
     key: Mapped[str] = mapped_column(String(40), unique=True)
     amount: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(20), default="charging")  # charging | succeeded | failed
+    status: Mapped[str] = mapped_column(String(20), default="charging")  # charging | succeeded | failed | cancelled
     payment_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
     failure_code: Mapped[str | None] = mapped_column(String(60), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)

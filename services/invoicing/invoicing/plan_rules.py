@@ -13,6 +13,7 @@ MIN_INSTALLMENTS, MAX_INSTALLMENTS = 2, 36
 MIN_INSTALLMENT = 50           # Stripe's smallest card charge: $0.50
 MAX_DAYS_TO_FIRST = 366
 DEFAULT_RETRY_DAYS = (1, 3, 7)
+DEFAULT_STUCK_HOURS = 6.0
 CONSENT_VERSION = "plan-autopay-v1"
 
 
@@ -106,6 +107,17 @@ def retry_days(raw: str | None = None) -> tuple[int, ...]:
     except ValueError:
         return DEFAULT_RETRY_DAYS
     return days if all(d > 0 for d in days) and raw.strip() else DEFAULT_RETRY_DAYS
+
+
+def stuck_hours(raw: str | None = None) -> float:
+    """CAIRN_AUTOPAY_STUCK_HOURS (default 6): how long a charge may go
+    unanswered before the plan needs attention."""
+    raw = os.environ.get("CAIRN_AUTOPAY_STUCK_HOURS", "") if raw is None else raw
+    try:
+        hours = float(raw)
+    except ValueError:
+        return DEFAULT_STUCK_HOURS
+    return hours if 0 < hours < float("inf") else DEFAULT_STUCK_HOURS
 
 
 def next_retry(failed_attempts: int, failed_on: date, days: tuple[int, ...]) -> date | None:

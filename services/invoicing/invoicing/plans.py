@@ -10,7 +10,6 @@ charges with that key as its request key, so nothing is charged twice; the
 outcome comes back on PaymentCaptured / PaymentFailed (`installment_attempt`)."""
 from __future__ import annotations
 
-import os
 import secrets
 from datetime import date, timedelta
 
@@ -33,7 +32,6 @@ from invoicing.usecases import SOURCE, note
 OPEN_PLAN = ("awaiting_signature", "active", "needs_attention")
 PLANNABLE = ("sent", "partially_paid")
 CLAIM_BATCH = 20
-DEFAULT_STUCK_HOURS = 6.0
 STATUS_WORDS = {"awaiting_signature": "Waiting for the patient's signature", "active": "Active",
                 "needs_attention": "Needs attention", "completed": "Completed",
                 "cancelled": "Cancelled"}
@@ -282,7 +280,8 @@ def claim_due(session: Session, today: date, batch: int = CLAIM_BATCH) -> int:
     """Claim installments due by `today` (up to `batch` rows; one per plan:
     a plan's next installment waits until the charge in flight ends, so two
     never take the same balance) and record one InstallmentDue each; the
-    caller commits. Returns how many rows were looked at."""
+    caller commits. Returns how many rows were looked at, less any left
+    for the next run (so the caller's loop ends)."""
     in_flight = aliased(Installment)
     query = (select(Installment).join(PaymentPlan, PaymentPlan.id == Installment.plan_id)
              .where(PaymentPlan.status == "active", Installment.charge_on <= today,
@@ -297,26 +296,34 @@ def claim_due(session: Session, today: date, batch: int = CLAIM_BATCH) -> int:
     first_of_plan = {}
     for installment in rows:
         first_of_plan.setdefault(installment.plan_id, installment)
-    for installment in first_of_plan.values():
-        _start_attempt(session, installment, today)
-    return len(rows)
+    left = sum(not _start_attempt(session, installment, today)
+               for installment in first_of_plan.values())
+    return len(rows) - left      # any left for the next run: the caller stops looping
 
 
-def _start_attempt(session: Session, installment: Installment, today: date) -> None:
+def _start_attempt(session: Session, installment: Installment, today: date) -> bool:
+    """False: left for the next run (a charge of the plan is in flight, or a
+    payment is being applied to its invoices right now)."""
     plan = _lock_plan(session, installment.plan_id)
     # claim_due's NOT EXISTS ran on the statement's snapshot: under READ
     # COMMITTED a charge another copy started just before our lock is not
     # in it. Looked at again now, under the plan's lock: one charge per plan.
     if session.scalar(select(Installment.id).where(Installment.plan_id == plan.id,
                                                    Installment.status == "due").limit(1)):
-        return
+        return False
+    invoice_ids = session.scalars(select(PlanInvoice.invoice_id)
+                                  .where(PlanInvoice.plan_id == plan.id)).all()
+    if not _notes_allowed(session, invoice_ids):
+        return False
     invoices = session.scalars(
         select(Invoice).join(PlanInvoice, PlanInvoice.invoice_id == Invoice.id)
-        .where(PlanInvoice.plan_id == plan.id).order_by(Invoice.created_at, Invoice.id)).all()
+        .where(PlanInvoice.plan_id == plan.id).order_by(Invoice.created_at, Invoice.id)
+        .execution_options(populate_existing=True)).all()
     open_balance = sum(max(i.balance, 0) for i in invoices if i.status in PLANNABLE)
     shares = rules.allocate_oldest_first(
         installment.amount - installment.paid_amount,
         [(i.id, i.balance) for i in invoices if i.status in PLANNABLE])
+    amount = sum(share for _, share in shares)
     installment.charge_on = None
     if open_balance < rules.MIN_INSTALLMENT:
         # paid some other way meanwhile: nothing (or less than the $0.50
@@ -334,8 +341,7 @@ def _start_attempt(session: Session, installment: Installment, today: date) -> N
                 note(session, invoice, f"Payment plan: {why}; the installments left were "
                                        "settled without a charge", "autopay")
         _maybe_complete(session, plan)
-        return
-    amount = sum(share for _, share in shares)
+        return True
     if amount < rules.MIN_INSTALLMENT:
         # what is left of this installment (a capped earlier charge) is
         # below Stripe's $0.50: settled without a charge; the later
@@ -347,7 +353,7 @@ def _start_attempt(session: Session, installment: Installment, today: date) -> N
                  f"the {format_money(amount)} left is below the $0.50 a card can be charged",
                  "autopay")
         _maybe_complete(session, plan)
-        return
+        return True
     number = len(installment.attempts) + 1
     key = f"inst_{installment.id}_{number}"
     session.add(InstallmentAttempt(installment_id=installment.id, number=number, key=key,
@@ -358,6 +364,18 @@ def _start_attempt(session: Session, installment: Installment, today: date) -> N
         "installment_number": installment.number, "attempt": number, "attempt_key": key,
         "amount": money(amount), "saved_method_id": plan.autopay_method_id,
         "allocations": [{"invoice_id": i, "amount": money(a)} for i, a in shares]})
+    return True
+
+
+def _notes_allowed(session: Session, invoice_ids: list[str]) -> bool:
+    """The plan's invoices, key-share locked without waiting (balances
+    steady until commit; notes on them need that lock anyway): a payment
+    handler holding one, and waiting for this plan, would never give it up.
+    False if any is busy."""
+    got = session.scalars(select(Invoice.id).where(Invoice.id.in_(sorted(invoice_ids)))
+                          .order_by(Invoice.id)
+                          .with_for_update(key_share=True, skip_locked=True)).all()
+    return len(got) == len(set(invoice_ids))
 
 
 def _attempt(session: Session, key: str | None, accept: tuple[str, ...] = ("charging",)):
@@ -447,17 +465,6 @@ def check_autopay_hold(session: Session, key: str, payment_id: str) -> None:
     attempt.payment_id = payment_id
 
 
-def stuck_hours(raw: str | None = None) -> float:
-    """CAIRN_AUTOPAY_STUCK_HOURS (default 6): how long a charge may go
-    unanswered before staff are asked to look."""
-    raw = os.environ.get("CAIRN_AUTOPAY_STUCK_HOURS", "") if raw is None else raw
-    try:
-        hours = float(raw)
-    except ValueError:
-        return DEFAULT_STUCK_HOURS
-    return hours if hours > 0 else DEFAULT_STUCK_HOURS
-
-
 def flag_stuck(session: Session, hours: float, batch: int = CLAIM_BATCH) -> int:
     """Attempts still "charging" `hours` after they started (InstallmentDue
     never reached payments, or its answer was lost): without charging, the
@@ -470,6 +477,13 @@ def flag_stuck(session: Session, hours: float, batch: int = CLAIM_BATCH) -> int:
         InstallmentAttempt.status == "charging", InstallmentAttempt.created_at < cutoff)
         .order_by(InstallmentAttempt.id).limit(batch)).all()
     for key in keys:
+        # invoices first, in id order, as the payment handlers lock them
+        session.scalars(select(Invoice.id).join(PlanInvoice, PlanInvoice.invoice_id == Invoice.id)
+                        .join(Installment, Installment.plan_id == PlanInvoice.plan_id)
+                        .join(InstallmentAttempt,
+                              InstallmentAttempt.installment_id == Installment.id)
+                        .where(InstallmentAttempt.key == key).order_by(Invoice.id)
+                        .with_for_update(of=Invoice)).all()
         plan, installment, attempt = _attempt(session, key)
         if attempt is None:
             continue

@@ -466,7 +466,7 @@ class InvoicingService:
             self.db.commit()
         self.db.commit()
         # charges never answered: staff are asked to look (payment plans)
-        while plans.flag_stuck(self.db, plans.stuck_hours()) == plans.CLAIM_BATCH:
+        while plans.flag_stuck(self.db, plan_rules.stuck_hours()) == plans.CLAIM_BATCH:
             self.db.commit()
         self.db.commit()
 

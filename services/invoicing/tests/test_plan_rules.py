@@ -8,7 +8,7 @@ from hypothesis import given, strategies as st
 
 from invoicing.plan_rules import (
     FREQUENCIES, PlanRuleBroken, add_months, allocate_oldest_first, amounts, check_amounts,
-    due_dates, next_retry, plan_status_after, retry_days, schedule,
+    due_dates, next_retry, plan_status_after, retry_days, schedule, stuck_hours,
 )
 
 TODAY = date(2026, 12, 1)
@@ -94,3 +94,8 @@ def test_a_plan_completes_when_nothing_is_left_to_charge():
     assert plan_status_after(["paid", "cancelled"], "active") == "completed"
     assert plan_status_after(["paid", "scheduled"], "active") == "active"
     assert plan_status_after(["paid", "paid"], "cancelled") == "cancelled"
+
+
+def test_the_stuck_charge_setting_falls_back_to_six_hours():
+    assert stuck_hours("2.5") == 2.5
+    assert [stuck_hours(raw) for raw in ("", "0", "-3", "soon", "nan", "inf")] == [6.0] * 6

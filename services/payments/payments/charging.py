@@ -209,7 +209,8 @@ def _hold(c: Collaborators, payment: Payment, request: ChargeRequest) -> None:
         # autopay names its installment attempt: invoicing refuses the hold
         # once the plan was cancelled (recorded as failed, nothing charged)
         attempt = {"installment_attempt": payment.request_key} \
-            if payment.channel == "autopay" else {}
+            if payment.channel == "autopay" and (payment.request_key or "").startswith("inst_") \
+            else {}
         held = c.invoicing.hold_for_payment(payment.id, payment.client_id, wanted, payment.channel,
                                             ended, **attempt)
     except RemoteError as refusal:
