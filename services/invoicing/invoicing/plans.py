@@ -438,6 +438,8 @@ def payment_failed(session: Session, data: dict, today: date,
         return
     attempt.status, attempt.finished_at = "failed", utcnow()
     attempt.payment_id, attempt.failure_code = data["payment_id"], data["failure_code"][:60]
+    if installment.status in ("paid", "cancelled"):
+        return      # settled meanwhile (an earlier attempt's late success, a cancel): no retry
     failures = sum(1 for a in installment.attempts if a.status == "failed")
     retry_on = rules.next_retry(failures, today, retry_days) if plan.status == "active" else None
     installment.status, installment.charge_on = "failed", retry_on

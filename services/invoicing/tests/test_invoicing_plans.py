@@ -429,3 +429,26 @@ def test_a_charge_never_answered_asks_staff_to_look_without_charging(stack, monk
     assert proxy.retry_plan(plan["id"], "st_1")["status"] == "active"
     run_autopay(container)
     assert len(outbox(engine, "InstallmentDue")) == 2           # staff chose to try again
+
+
+def test_a_retry_failing_after_the_first_try_turned_out_paid_schedules_nothing(stack):
+    proxy, engine, config, container, clock_path = stack
+    invoice, plan = signed_plan(proxy)
+    run_autopay(container)
+    first = outbox(engine, "InstallmentDue")[0]["data"]
+    answer(config, "PaymentFailed", "pay_1", first)
+    wait_until(lambda: len(outbox(engine, "InstallmentFailed")) == 1)
+    clock.advance(str(clock_path), 1)
+    run_autopay(container)
+    retry = outbox(engine, "InstallmentDue")[1]["data"]
+    proxy.hold_for_payment("pay_2", "cl_1", [{"invoice_id": invoice["id"], "amount": 8100}],
+                           "autopay", [], retry["attempt_key"])     # the retry is under way
+    answer(config, "PaymentCaptured", "pay_1", first)             # the first went through
+    wait_until(lambda: proxy.get_plan(plan["id"])["installments"][0]["status"] == "paid")
+    answer(config, "PaymentFailed", "pay_2", retry)                # the retry is declined
+    wait_until(lambda: proxy.get_plan(plan["id"])["installments"][0]["attempts"][1]["status"]
+               == "failed")
+    view = proxy.get_plan(plan["id"])
+    assert view["installments"][0]["status"] == "paid" and view["status"] == "active"
+    assert len(outbox(engine, "InstallmentFailed")) == 1          # no retry, no email
+    assert view["next_charge"]["installment_number"] == 2
