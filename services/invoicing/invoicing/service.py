@@ -18,7 +18,7 @@ from servicekit.text import FieldChecks
 
 from invoicing import (adjustments, billing_documents, catalog, estimate_input, estimate_pdf,
                        estimates, handlers, holds, ledger, ledger_reads, plan_rules, plans,
-                       references, schemas, statement_runs, statements, superbills, usecases)
+                       references, refund_reservations, schemas, statement_runs, statements, superbills, usecases)
 from invoicing.domain import PAYABLE
 from invoicing.models import BillingProvider, Invoice, PaymentPlan
 
@@ -155,16 +155,24 @@ class InvoicingService:
         self.db.commit()
         return self._out(invoice)
 
+    # ---- refunds reserved before Stripe is asked (b8-fixrefunds) ----
     @rpc(expected_exceptions=EXPECTED)
-    def refund_room(self, client_id, invoice_id=None):
-        """What may still go back: the account's credit (invoice None), or
-        what stays paid on the invoice. Payments asks before a refund, so
-        credit already applied to an invoice, or paid money a credit note
-        moved to the credit, is not paid out twice."""
-        if invoice_id is None:
-            return adjustments.credit_of(self.db, str(client_id))
-        invoice = usecases.load_invoice(self.db, invoice_id)
-        return max(invoice.amount_paid, 0) if invoice.client_id == str(client_id) else 0
+    def reserve_refund(self, refund_id, client_id, invoice_id, payment_id, amount):
+        """Check there is still room (the account's credit, invoice None, or
+        what stays paid on the invoice) and take the refund off it now:
+        {reserved, room}. The same refund id again changes nothing."""
+        reply = refund_reservations.reserve(
+            self.db, str(refund_id), str(client_id), None if invoice_id is None else str(invoice_id),
+            str(payment_id), amount)
+        self.db.commit()
+        return reply
+
+    @rpc(expected_exceptions=EXPECTED)
+    def release_refund(self, refund_id):
+        """A reserved refund that never went out: put it back (once)."""
+        reply = refund_reservations.release(self.db, str(refund_id))
+        self.db.commit()
+        return reply
 
     def _client_invoices(self, client_id: str, with_lines: bool = False) -> list[Invoice]:
         query = select(Invoice).where(Invoice.client_id == client_id).order_by(

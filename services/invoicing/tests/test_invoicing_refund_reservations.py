@@ -1,0 +1,95 @@
+"""A refund is taken off the credit, or off what is paid on an invoice, when
+payments asks (before Stripe): a second refund, credit applied or a credit
+note in the seconds before PaymentRefunded arrives finds the money gone."""
+from nameko.standalone.events import event_dispatcher
+
+from tests.support.processes import wait_until
+
+from invoicing_testkit import captured, refund_failed, refunded
+from test_invoicing_adjustments import TOTAL, adjust, pay, refused, sent_invoice
+from test_invoicing_payments import handled
+
+
+def credit(proxy):
+    return proxy.financial_summary("cl_1")["credit"]
+
+
+def test_credit_reserved_for_a_refund_cannot_also_pay_an_invoice(invoicing):
+    proxy, engine, config = invoicing
+    first, second = sent_invoice(proxy), sent_invoice(proxy)
+    pay(invoicing, first, TOTAL, "pay_1", unapplied=5000)
+    wait_until(lambda: credit(proxy) == 5000, what="credit")
+    assert proxy.reserve_refund("rf_a", "cl_1", None, "pay_1", 5000)["reserved"] is True
+    assert proxy.reserve_refund("rf_a", "cl_1", None, "pay_1", 5000)["reserved"] is True  # same id
+    assert credit(proxy) == 0
+    assert "no credit" in refused(lambda: proxy.apply_credit(
+        "cl_1", second["id"], 5000, "st_1", "key-ap-r0001"))["amount"]
+    event = refunded("rf_a", "pay_1", 5000)
+    event_dispatcher(config)("payments", "PaymentRefunded", event)
+    wait_until(lambda: handled(engine, event["id"]), what="the refund confirmed")
+    assert credit(proxy) == 0                        # confirmed, not taken twice
+
+
+def test_two_refunds_of_the_same_paid_money_pass_only_once(invoicing):
+    proxy, _, config = invoicing
+    invoice = sent_invoice(proxy)
+    half = TOTAL // 2
+    event_dispatcher(config)("payments", "PaymentCaptured",
+                             captured("pay_1", {invoice["id"]: half}))
+    wait_until(lambda: proxy.get_invoice(invoice["id"])["amount_paid"] == half, what="P1")
+    event_dispatcher(config)(
+        "payments", "PaymentCaptured", captured("pay_2", {invoice["id"]: TOTAL - half}))
+    wait_until(lambda: proxy.get_invoice(invoice["id"])["amount_paid"] == TOTAL, what="P2")
+    adjust(proxy, invoice, "credit_note", TOTAL - half, "key-cn-r0001")
+    assert proxy.get_invoice(invoice["id"])["amount_paid"] == half
+    assert proxy.reserve_refund("rf_1", "cl_1", invoice["id"], "pay_1", half)["reserved"]
+    second = proxy.reserve_refund("rf_2", "cl_1", invoice["id"], "pay_2", half)
+    assert (second["reserved"], second["room"]) == (False, 0)
+    assert proxy.get_invoice(invoice["id"])["amount_paid"] == 0
+    # what the credit note moved is refundable once, from the credit
+    assert proxy.reserve_refund("rf_3", "cl_1", None, "pay_2", TOTAL - half)["reserved"]
+    assert proxy.reserve_refund("rf_4", "cl_1", None, "pay_2", 1)["reserved"] is False
+
+
+def test_a_credit_note_after_a_refund_does_not_credit_the_refunded_money(invoicing):
+    proxy, _, _ = invoicing
+    invoice = sent_invoice(proxy)
+    pay(invoicing, invoice, TOTAL, "pay_1")
+    assert proxy.reserve_refund("rf_1", "cl_1", invoice["id"], "pay_1", 4300)["reserved"]
+    noted = adjust(proxy, invoice, "credit_note", 4300, "key-cn-r0002")
+    assert noted["amount_paid"] == TOTAL - 4300 and credit(proxy) == 0
+
+
+def test_a_refused_refund_is_released_once_and_a_late_failure_changes_nothing(invoicing):
+    proxy, engine, config = invoicing
+    invoice = sent_invoice(proxy)
+    pay(invoicing, invoice, TOTAL, "pay_1", unapplied=1000)
+    wait_until(lambda: credit(proxy) == 1000, what="credit")
+    proxy.reserve_refund("rf_i", "cl_1", invoice["id"], "pay_1", 4300)
+    proxy.reserve_refund("rf_c", "cl_1", None, "pay_1", 600)
+    assert (proxy.get_invoice(invoice["id"])["amount_paid"], credit(proxy)) == (TOTAL - 4300, 400)
+    for _ in range(2):
+        proxy.release_refund("rf_i")
+        proxy.release_refund("rf_c")
+    assert (proxy.get_invoice(invoice["id"])["amount_paid"], credit(proxy)) == (TOTAL, 1000)
+    assert proxy.get_invoice(invoice["id"])["status"] == "paid"
+    dispatch = event_dispatcher(config)
+    for event in (refund_failed("rf_i", "pay_1", 4300, invoice["id"]),
+                  refund_failed("rf_c", "pay_1", 600)):
+        dispatch("payments", "RefundFailed", event)
+        wait_until(lambda: handled(engine, event["id"]), what="the failure handled")
+    assert (proxy.get_invoice(invoice["id"])["amount_paid"], credit(proxy)) == (TOTAL, 1000)
+
+
+def test_a_reserved_refund_that_stripe_later_fails_comes_back_once(invoicing):
+    proxy, engine, config = invoicing
+    invoice = sent_invoice(proxy)
+    pay(invoicing, invoice, TOTAL, "pay_1")
+    proxy.reserve_refund("rf_1", "cl_1", invoice["id"], "pay_1", 4300)
+    dispatch = event_dispatcher(config)
+    ok = refunded("rf_1", "pay_1", 4300, invoice["id"])
+    dispatch("payments", "PaymentRefunded", ok)
+    wait_until(lambda: handled(engine, ok["id"]), what="confirmed")
+    assert proxy.get_invoice(invoice["id"])["amount_paid"] == TOTAL - 4300
+    dispatch("payments", "RefundFailed", refund_failed("rf_1", "pay_1", 4300, invoice["id"]))
+    wait_until(lambda: proxy.get_invoice(invoice["id"])["amount_paid"] == TOTAL, what="back")
