@@ -93,3 +93,19 @@ def test_a_reserved_refund_that_stripe_later_fails_comes_back_once(invoicing):
     assert proxy.get_invoice(invoice["id"])["amount_paid"] == TOTAL - 4300
     dispatch("payments", "RefundFailed", refund_failed("rf_1", "pay_1", 4300, invoice["id"]))
     wait_until(lambda: proxy.get_invoice(invoice["id"])["amount_paid"] == TOTAL, what="back")
+
+
+def test_a_refund_stripe_refused_before_accepting_it_puts_the_reservation_back(invoicing):
+    proxy, engine, config = invoicing
+    invoice = sent_invoice(proxy)
+    pay(invoicing, invoice, TOTAL, "pay_1", unapplied=1000)
+    wait_until(lambda: credit(proxy) == 1000, what="credit")
+    proxy.reserve_refund("rf_i", "cl_1", invoice["id"], "pay_1", 4300)
+    proxy.reserve_refund("rf_c", "cl_1", None, "pay_1", 600)
+    dispatch = event_dispatcher(config)
+    for event in (refund_failed("rf_i", "pay_1", 4300, invoice["id"]),
+                  refund_failed("rf_c", "pay_1", 600), refund_failed("rf_never", "pay_1", 900)):
+        event["data"]["accepted"] = False
+        dispatch("payments", "RefundFailed", event)
+        wait_until(lambda: handled(engine, event["id"]), what="the refusal handled")
+    assert (proxy.get_invoice(invoice["id"])["amount_paid"], credit(proxy)) == (TOTAL, 1000)
