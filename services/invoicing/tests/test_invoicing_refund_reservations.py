@@ -1,7 +1,10 @@
 """A refund is taken off the credit, or off what is paid on an invoice, when
 payments asks (before Stripe): a second refund, credit applied or a credit
 note in the seconds before PaymentRefunded arrives finds the money gone."""
+import pytest
 from nameko.standalone.events import event_dispatcher
+
+from servicekit.errors import InvalidInput
 
 from tests.support.processes import wait_until
 
@@ -109,3 +112,24 @@ def test_a_refund_stripe_refused_before_accepting_it_puts_the_reservation_back(i
         dispatch("payments", "RefundFailed", event)
         wait_until(lambda: handled(engine, event["id"]), what="the refusal handled")
     assert (proxy.get_invoice(invoice["id"])["amount_paid"], credit(proxy)) == (TOTAL, 1000)
+
+
+# ---- voiding an invoice money stayed on (b8-fixrefunds) ----
+def test_a_credit_noted_invoice_cannot_be_voided_so_its_credit_stays_on_statements(invoicing):
+    proxy, _, _ = invoicing
+    invoice = sent_invoice(proxy)
+    pay(invoicing, invoice, TOTAL, "pay_1")
+    noted = adjust(proxy, invoice, "credit_note", TOTAL, "key-cn-r0003")
+    assert (noted["amount_paid"], credit(proxy)) == (0, TOTAL)
+    with pytest.raises(InvalidInput, match="payments or adjustments on record; use an "
+                       "adjustment or credit note instead"):
+        proxy.void_invoice(invoice["id"], "st_1", "Entered twice")
+    assert proxy.get_invoice(invoice["id"])["status"] != "void"
+
+
+def test_an_invoice_whose_payments_were_all_refunded_can_still_be_voided(invoicing):
+    proxy, engine, config = invoicing
+    invoice = sent_invoice(proxy)
+    pay(invoicing, invoice, TOTAL, "pay_1")
+    proxy.reserve_refund("rf_1", "cl_1", invoice["id"], "pay_1", TOTAL)
+    assert proxy.void_invoice(invoice["id"], "st_1", "Entered twice")["status"] == "void"
