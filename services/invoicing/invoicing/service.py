@@ -273,9 +273,12 @@ class InvoicingService:
     def invoice_pdf(self, invoice_id, client_id=None):
         """{filename, content_type, pdf_base64, client_id, number};
         `client_id` (the portal's): only that client's, never a draft."""
+        owner = billing_documents.load_invoice(self.db, invoice_id, client_id).client_id
+        self.db.commit()       # no read transaction left open across the two RPCs
+        client = self._directory([owner]).get(owner) or {}
+        organization = self._organization()
         invoice = billing_documents.load_invoice(self.db, invoice_id, client_id)
-        client = self._directory([invoice.client_id]).get(invoice.client_id) or {}
-        reply = billing_documents.invoice_pdf(self.db, invoice, client, self._organization())
+        reply = billing_documents.invoice_pdf(self.db, invoice, client, organization)
         self.db.commit()
         return reply
 

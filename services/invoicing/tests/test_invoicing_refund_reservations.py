@@ -135,3 +135,24 @@ def test_an_invoice_whose_payments_were_all_refunded_can_still_be_voided(invoici
     pay(invoicing, invoice, TOTAL, "pay_1")
     proxy.reserve_refund("rf_1", "cl_1", invoice["id"], "pay_1", TOTAL)
     assert proxy.void_invoice(invoice["id"], "st_1", "Entered twice")["status"] == "void"
+
+
+def test_an_invoice_pdf_holds_no_transaction_open_while_it_asks_clients(invoicing):
+    from sqlalchemy import text
+    from invoicing_testkit import FakeClients
+    proxy, engine, _ = invoicing
+    invoice = sent_invoice(proxy)
+    seen: list = []
+
+    def idle_in_transaction():
+        with engine.connect() as connection:
+            seen.append(connection.execute(text(
+                "select count(*) from pg_stat_activity where datname = current_database() "
+                "and state like 'idle in transaction%' and pid <> pg_backend_pid()")).scalar())
+
+    FakeClients.probe = idle_in_transaction
+    try:
+        assert proxy.invoice_pdf(invoice["id"])["pdf_base64"]
+    finally:
+        FakeClients.probe = None
+    assert seen == [0]
