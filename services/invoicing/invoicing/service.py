@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from nameko.timer import timer
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from servicekit import clock, config
@@ -228,14 +229,23 @@ class InvoicingService:
 
     # ---- statements, superbills and PDFs (b8-statements) ------------------------
     @rpc(expected_exceptions=EXPECTED)
-    def issue_statement(self, client_id, period_start, period_end, actor):
-        """One client's statement for a period, issued now (StatementIssued)."""
+    def issue_statement(self, client_id, period_start, period_end, actor, request_key=None):
+        """One client's statement for a period, issued now (StatementIssued);
+        the same `request_key` again returns the same statement."""
         start, end = statements.period_input(period_start, period_end)
+        key = adjustments.check_key(request_key) if request_key is not None else None
         bill_to = self._directory([str(client_id)]).get(str(client_id))
         if bill_to is None:
             raise NotFound("client not found")
-        row = statements.issue_one(self.db, str(client_id), start, end, bill_to, str(actor))
-        self.db.commit()
+        try:
+            row = statements.issue_one(self.db, str(client_id), start, end, bill_to, str(actor),
+                                       key)
+            self.db.commit()
+        except IntegrityError:          # the same key at the same moment: that one stands
+            self.db.rollback()
+            if key is None:
+                raise
+            row = statements.load(self.db, statements.key_id(key), str(client_id))
         return statements.out(row)
 
     @rpc(expected_exceptions=EXPECTED)
