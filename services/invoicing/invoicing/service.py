@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 from servicekit import clock, config
 from servicekit.cache import Cache
 from servicekit.db import Database
-from servicekit.errors import EXPECTED, InvalidInput, NotFound
+from servicekit.errors import EXPECTED, InvalidFields, InvalidInput, NotFound
 from servicekit.events import broadcast, handles
 from servicekit.inbox import handle_once
 from servicekit.outbox import OutboxRelay
@@ -233,7 +233,10 @@ class InvoicingService:
         """One client's statement for a period, issued now (StatementIssued);
         the same `request_key` again returns the same statement."""
         start, end = statements.period_input(period_start, period_end)
-        key = adjustments.check_key(request_key) if request_key is not None else None
+        try:
+            key = adjustments.check_key(request_key) if request_key is not None else None
+        except InvalidInput as expired:
+            raise InvalidFields({"form": str(expired)}) from None
         bill_to = self._directory([str(client_id)]).get(str(client_id))
         if bill_to is None:
             raise NotFound("client not found")
