@@ -49,8 +49,11 @@ def test_a_statement_and_a_superbill_from_issue_to_download(cairn):
                        data={"csrf": csrf, "period_start": period["period_end"],
                              "period_end": "2000-01-01"})
     assert wrong.status_code == 400
-    issued = staff.post("/staff/clients/cl_demo_jordan/statements", data={**period, "csrf": csrf})
+    form = {**period, "csrf": csrf, "request_key": "statements-flow-stm-1"}   # as the page has it
+    issued = staff.post("/staff/clients/cl_demo_jordan/statements", data=form)
     assert "notice=statement-issued" in issued.url
+    again = staff.post("/staff/clients/cl_demo_jordan/statements", data=form)   # a double click
+    assert "notice=statement-issued" in again.url
     [row] = cairn.sql("invoicing", "select id, closing_balance from statements "
                                    "where client_id = 'cl_demo_jordan'")
     [statement] = cairn.sql("invoicing", "select adjustments from statements "

@@ -310,9 +310,12 @@ event("PaymentRefunded", 1, "payments",
        "refunded_at": "2026-11-26T10:00:00.000000Z"})
 event("RefundFailed", 1, "payments",
       {"refund_id": text(), "payment_id": text(), "client_id": text(), "amount": money(),
-       "invoice_id": text(required=False), "failure_reason": text()},
+       "invoice_id": text(required=False), "failure_reason": text(),
+       # b8-fixrefunds: false when Stripe refused it before accepting it (no
+       # PaymentRefunded went out); invoicing releases its reservation
+       "accepted": boolean(required=False)},
       {"refund_id": "re_1", "payment_id": "pay_1", "client_id": "cl_1", "amount": _USD,
-       "invoice_id": "inv_1", "failure_reason": "expired_or_canceled_card"})
+       "invoice_id": "inv_1", "failure_reason": "expired_or_canceled_card", "accepted": True})
 event("PaymentMethodSaved", 1, "payments",
       {"method_id": text(), "client_id": text(), "type": one_of("card", "us_bank_account"),
        "is_default": boolean()},

@@ -260,11 +260,19 @@ def check_sendable(status: str, balance_due: int, no_charge: bool = False) -> No
         raise RuleBroken("There is no balance to collect on this invoice.")
 
 
-def check_voidable(status: str, amount_paid: int) -> None:
+def check_voidable(status: str, amount_paid: int, paid_on_record: int = 0, refunded: int = 0,
+                   adjusted: bool = False) -> None:
+    """Void only what no money ever stayed on: nothing paid now, and either
+    nothing ever paid, or every payment refunded with no adjustment, write-off
+    or credit note (a voided invoice leaves statements, and with it the
+    credit a credit note moved — b8-fixrefunds)."""
     if status == "void":
         raise RuleBroken("The invoice is already void.")
     if amount_paid > 0:
         raise RuleBroken("An invoice with payments cannot be voided: refund the payments first.")
+    if paid_on_record > 0 and (adjusted or refunded < paid_on_record):
+        raise RuleBroken("This invoice has payments or adjustments on record; use an adjustment "
+                         "or credit note instead.")
 
 
 def invoice_number(sequence: int) -> str:

@@ -90,7 +90,9 @@ def payment_failed(session: Session, data: dict) -> None:
 
 
 def payment_refunded(session: Session, data: dict) -> None:
-    """Money went back: the invoice's balance reopens (or the credit shrinks)."""
+    """Money went back: the invoice's balance reopens (or the credit shrinks)
+    — already done when invoicing reserved the refund (refund_reservations),
+    so then this changes nothing."""
     amount = data["amount"]["amount"]
     if not data.get("invoice_id"):
         _credit(session, data["client_id"], -amount, f"refund:{data['refund_id']}")
@@ -106,7 +108,12 @@ def payment_refunded(session: Session, data: dict) -> None:
 
 def refund_failed(session: Session, data: dict) -> None:
     """A refund that failed after it was issued: the money stayed with the
-    clinic, so it counts as paid again."""
+    clinic, so it counts as paid again. Refused before Stripe accepted it
+    (`accepted` false): only the reservation made for it is put back."""
+    if data.get("accepted") is False:
+        from invoicing import refund_reservations   # it uses _paid_changes below
+        refund_reservations.release(session, data["refund_id"])
+        return
     amount = data["amount"]["amount"]
     if not data.get("invoice_id"):
         _credit(session, data["client_id"], amount, f"refund-failed:{data['refund_id']}")

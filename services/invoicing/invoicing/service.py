@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from nameko.timer import timer
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from servicekit import clock, config
 from servicekit.cache import Cache
 from servicekit.db import Database
-from servicekit.errors import EXPECTED, InvalidInput, NotFound
+from servicekit.errors import EXPECTED, InvalidFields, InvalidInput, NotFound
 from servicekit.events import broadcast, handles
 from servicekit.inbox import handle_once
 from servicekit.outbox import OutboxRelay
@@ -18,7 +19,7 @@ from servicekit.text import FieldChecks
 
 from invoicing import (adjustments, billing_documents, catalog, estimate_input, estimate_pdf,
                        estimates, handlers, holds, ledger, ledger_reads, plan_rules, plans,
-                       references, schemas, statement_runs, statements, superbills, usecases)
+                       references, refund_reservations, schemas, statement_runs, statements, superbills, usecases)
 from invoicing.domain import PAYABLE
 from invoicing.models import BillingProvider, Invoice, PaymentPlan
 
@@ -155,16 +156,24 @@ class InvoicingService:
         self.db.commit()
         return self._out(invoice)
 
+    # ---- refunds reserved before Stripe is asked (b8-fixrefunds) ----
     @rpc(expected_exceptions=EXPECTED)
-    def refund_room(self, client_id, invoice_id=None):
-        """What may still go back: the account's credit (invoice None), or
-        what stays paid on the invoice. Payments asks before a refund, so
-        credit already applied to an invoice, or paid money a credit note
-        moved to the credit, is not paid out twice."""
-        if invoice_id is None:
-            return adjustments.credit_of(self.db, str(client_id))
-        invoice = usecases.load_invoice(self.db, invoice_id)
-        return max(invoice.amount_paid, 0) if invoice.client_id == str(client_id) else 0
+    def reserve_refund(self, refund_id, client_id, invoice_id, payment_id, amount):
+        """Check there is still room (the account's credit, invoice None, or
+        what stays paid on the invoice) and take the refund off it now:
+        {reserved, room}. The same refund id again changes nothing."""
+        reply = refund_reservations.reserve(
+            self.db, str(refund_id), str(client_id), None if invoice_id is None else str(invoice_id),
+            str(payment_id), amount)
+        self.db.commit()
+        return reply
+
+    @rpc(expected_exceptions=EXPECTED)
+    def release_refund(self, refund_id):
+        """A reserved refund that never went out: put it back (once)."""
+        reply = refund_reservations.release(self.db, str(refund_id))
+        self.db.commit()
+        return reply
 
     def _client_invoices(self, client_id: str, with_lines: bool = False) -> list[Invoice]:
         query = select(Invoice).where(Invoice.client_id == client_id).order_by(
@@ -222,14 +231,26 @@ class InvoicingService:
 
     # ---- statements, superbills and PDFs (b8-statements) ------------------------
     @rpc(expected_exceptions=EXPECTED)
-    def issue_statement(self, client_id, period_start, period_end, actor):
-        """One client's statement for a period, issued now (StatementIssued)."""
+    def issue_statement(self, client_id, period_start, period_end, actor, request_key=None):
+        """One client's statement for a period, issued now (StatementIssued);
+        the same `request_key` again returns the same statement."""
         start, end = statements.period_input(period_start, period_end)
+        try:
+            key = adjustments.check_key(request_key) if request_key is not None else None
+        except InvalidInput as expired:
+            raise InvalidFields({"form": str(expired)}) from None
         bill_to = self._directory([str(client_id)]).get(str(client_id))
         if bill_to is None:
             raise NotFound("client not found")
-        row = statements.issue_one(self.db, str(client_id), start, end, bill_to, str(actor))
-        self.db.commit()
+        try:
+            row = statements.issue_one(self.db, str(client_id), start, end, bill_to, str(actor),
+                                       key)
+            self.db.commit()
+        except IntegrityError:          # the same key at the same moment: that one stands
+            self.db.rollback()
+            if key is None:
+                raise
+            row = statements.load(self.db, statements.key_id(key), str(client_id))
         return statements.out(row)
 
     @rpc(expected_exceptions=EXPECTED)
@@ -267,9 +288,12 @@ class InvoicingService:
     def invoice_pdf(self, invoice_id, client_id=None):
         """{filename, content_type, pdf_base64, client_id, number};
         `client_id` (the portal's): only that client's, never a draft."""
+        owner = billing_documents.load_invoice(self.db, invoice_id, client_id).client_id
+        self.db.commit()       # no read transaction left open across the two RPCs
+        client = self._directory([owner]).get(owner) or {}
+        organization = self._organization()
         invoice = billing_documents.load_invoice(self.db, invoice_id, client_id)
-        client = self._directory([invoice.client_id]).get(invoice.client_id) or {}
-        reply = billing_documents.invoice_pdf(self.db, invoice, client, self._organization())
+        reply = billing_documents.invoice_pdf(self.db, invoice, client, organization)
         self.db.commit()
         return reply
 

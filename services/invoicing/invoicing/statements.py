@@ -4,6 +4,7 @@ session; the caller commits. No RPC here (who a statement is addressed to is
 given, from clients' `billing_directory`)."""
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 from datetime import date, datetime, time, timedelta
@@ -12,7 +13,7 @@ from sqlalchemy import and_, insert, select
 from sqlalchemy.orm import Session
 
 from servicekit.db import iso, utcnow
-from servicekit.errors import NotFound
+from servicekit.errors import Conflict, NotFound
 from servicekit.outbox import record_events
 from servicekit.text import FieldChecks
 
@@ -170,11 +171,27 @@ def write(session: Session, rows: list[dict]) -> None:
     record_events(session, SOURCE, "StatementIssued", [event_data(row) for row in rows])
 
 
+def key_id(request_key: str) -> str:
+    return "stm_" + hashlib.sha256(f"statement:{request_key}".encode()).hexdigest()[:16]
+
+
 def issue_one(session: Session, client_id: str, start: date, end: date, bill_to: dict,
-              actor: str) -> Statement:
-    """One client's statement for a period, issued now (even with nothing in it)."""
+              actor: str, request_key: str | None = None) -> Statement:
+    """One client's statement for a period, issued now (even with nothing in it).
+    With the staff form's request key, the statement's id comes from it: the
+    same key again (a double click, a retry) returns that statement and
+    issues no second one (nor a second email)."""
+    statement_id = key_id(request_key) if request_key else None
+    if statement_id is not None:
+        done = session.get(Statement, statement_id)
+        if done is not None:
+            if done.client_id != client_id:
+                raise Conflict("This form was already used for another client. Reload the page.")
+            return done
     figures = statement_math.statement(start, end, entries_for(session, [client_id], end)[client_id])
     row = new_row(client_id, figures, bill_to, actor)
+    if statement_id is not None:
+        row["id"] = statement_id
     write(session, [row])
     return session.get(Statement, row["id"])
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import secrets
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from servicekit import clock
@@ -16,7 +16,8 @@ from servicekit.outbox import record_event
 from servicekit.text import FieldChecks, clean
 
 from invoicing import domain, holds, schemas
-from invoicing.models import (BillingProvider, Counter, Invoice, InvoiceActivity, InvoiceLine,
+from invoicing.models import (BillingProvider, Counter, Invoice, InvoiceActivity,
+                              InvoiceAdjustment, InvoiceLine, InvoicePayment, InvoiceRefund,
                               LocationFee, ServiceItem)
 
 SOURCE = "invoicing"
@@ -229,12 +230,27 @@ def send_invoice(session: Session, invoice_id: str, channel: str, actor: str) ->
     return invoice
 
 
+def _money_on_record(session: Session, invoice_id: str) -> tuple[int, int, bool]:
+    """(ever paid on it, refunded of that, has an adjustment/write-off/credit note)."""
+    paid = session.scalar(select(func.coalesce(func.sum(InvoicePayment.amount), 0))
+                          .where(InvoicePayment.invoice_id == invoice_id))
+    refunded = session.scalar(select(func.coalesce(func.sum(InvoiceRefund.amount), 0))
+                              .where(InvoiceRefund.invoice_id == invoice_id,
+                                     InvoiceRefund.failed_at.is_(None)))
+    adjusted = session.scalars(select(InvoiceAdjustment.id).where(
+        InvoiceAdjustment.invoice_id == invoice_id).limit(1)).first() is not None
+    return paid, refunded, adjusted
+
+
 def void_invoice(session: Session, invoice_id: str, reason, actor: str) -> Invoice:
-    """Void with a reason (kept and shown); only with nothing paid or held."""
+    """Void with a reason (kept and shown); only with nothing paid or held,
+    and no money on record unless all of it was refunded with no adjustment
+    (domain.check_voidable)."""
     invoice = load_invoice(session, invoice_id, lock=True)
     try:
         domain.check_not_held(holds.held_on(session, invoice.id), "void")
-        domain.check_voidable(invoice.status, invoice.amount_paid)
+        domain.check_voidable(invoice.status, invoice.amount_paid,
+                              *_money_on_record(session, invoice.id))
     except domain.RuleBroken as broken:
         raise InvalidInput(str(broken)) from None
     checks = FieldChecks()

@@ -1,13 +1,22 @@
 """Refunds: full or partial, several per payment, never more in total than
-was paid — nor more back from one invoice than was paid on it. A refund row
-is committed (under the payment's lock, which is what keeps two concurrent
-refunds from passing the limit together) before Stripe is asked, with an
+was paid — nor more back from one invoice than is still paid on it, nor
+more from the account's credit than is there now. Invoicing reserves the
+refund first (`reserve_refund`, keyed on the refund id, which comes from the
+form's request key): the money is taken off the invoice or the credit
+there and then, so a second refund, credit applied or a credit note in the
+seconds before PaymentRefunded lands finds it gone. Then the refund row is
+committed (under the payment's lock, which keeps two concurrent refunds of
+one payment from passing its limit together) and Stripe is asked, with an
 idempotency key derived from it. `PaymentRefunded` leaves once Stripe has
-accepted the refund; `RefundFailed` if it fails afterwards."""
+accepted the refund (invoicing only confirms it); `RefundFailed` when it
+fails — afterwards (`accepted` true) or refused before it was accepted
+(`accepted` false): either way invoicing puts the reserved money back.
+"""
+
 from __future__ import annotations
 
+import hashlib
 import logging
-import secrets
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -33,14 +42,23 @@ REFUSED = "The card processor did not accept this refund. Nothing was refunded."
 
 def refundable(session: Session, payment: Payment) -> dict:
     """What is left to refund: of the whole payment, of each invoice it paid,
-    and of the credit it left on the account (key None)."""
+    and from the account's credit (key None: up to all that is left of the
+    payment — money a credit note moved to the credit is refundable too;
+    invoicing says at request time how much credit is really there)."""
     taken = dict(session.execute(
         select(Refund.invoice_id, func.sum(Refund.amount))
         .where(Refund.payment_id == payment.id, Refund.status.in_(COUNTED))
         .group_by(Refund.invoice_id)).all())
     parts = {a.invoice_id: a.amount - taken.get(a.invoice_id, 0) for a in payment.allocations}
-    parts[None] = payment.credit_amount - taken.get(None, 0)
-    return {"total": payment.amount - sum(taken.values()), "parts": parts}
+    total = payment.amount - sum(taken.values())
+    parts[None] = total
+    return {"total": total, "parts": parts}
+
+
+def refund_id_for(request_key: str) -> str:
+    """The same form (request key) always names the same refund, so a retry
+    after a crash finds invoicing's reservation instead of making another."""
+    return "rf_" + hashlib.sha256(f"refund:{request_key}".encode()).hexdigest()[:16]
 
 
 def request_refund(c: Collaborators, *, payment_id: str, amount, invoice_id: str | None,
@@ -53,47 +71,61 @@ def request_refund(c: Collaborators, *, payment_id: str, amount, invoice_id: str
         if existing.status == "refused":
             raise PaymentDeclined(REFUSED)
         return existing
-    _check_still_there(c, payment_id, amount, invoice_id)
-    refund = _record(c.db, payment_id, amount, invoice_id, reason, note, requested_by, request_key)
+    refund_id = refund_id_for(request_key)
+    _reserve(c, refund_id, payment_id, amount, invoice_id, reason)
+    try:
+        refund = _record(c.db, refund_id, payment_id, amount, invoice_id, reason, note,
+                         requested_by, request_key)
+    except (InvalidInput, Conflict, NotFound):
+        c.db.rollback()
+        if c.db.get(Refund, refund_id) is not None:     # the same form, at the same moment
+            idle(c.db)
+            return c.db.get(Refund, refund_id)
+        idle(c.db)
+        c.invoicing.release_refund(refund_id)
+        raise
     if refund.manual:
         return _apply(c.db, refund.id, "succeeded")
     return _send(c, refund.id)
 
 
-def _check_still_there(c: Collaborators, payment_id: str, amount, invoice_id) -> None:
+def _reserve(c: Collaborators, refund_id: str, payment_id: str, amount, invoice_id,
+             reason) -> None:
     """Invoicing's ledger may have moved money since it was paid: credit
     applied to an invoice, or what was paid on an invoice moved to the credit
-    by a credit note. Refund no more than is still there. Asked with no
-    transaction open; a credit movement at the same moment is the one race
-    left (invoicing would then show the credit, or the paid amount, below 0)."""
+    by a credit note. Invoicing takes the refund off what is still there now
+    (or says how little is); asked with no transaction open here. The
+    payment's own limits are looked at first (and again, locked, in _record)."""
+    _check_input(amount, reason)
     payment = c.db.get(Payment, payment_id)
-    if payment is None or isinstance(amount, bool) or not isinstance(amount, int):
-        return                       # _record says what is wrong
+    if payment is None:
+        raise NotFound("That payment was not found.")
+    if payment.status != "succeeded":
+        raise Conflict("Only a completed payment can be refunded.")
+    _check_limits(c.db, payment, amount, invoice_id)
     client_id, currency = payment.client_id, payment.currency
     idle(c.db)
-    room = c.invoicing.refund_room(client_id, invoice_id)
-    if amount <= room:
+    answer = c.invoicing.reserve_refund(refund_id, client_id, invoice_id, payment_id, amount)
+    if answer["reserved"]:
         return
+    room = answer["room"]
     if invoice_id is None:
         raise InvalidInput(f"Only {format_money(max(room, 0), currency)} of credit is on the "
                            "account now (credit may have been applied to invoices, or a payment "
                            "just taken is still being recorded); refund at most that.")
     raise InvalidInput(f"Only {format_money(max(room, 0), currency)} is still paid on that "
-                       "invoice (a credit note moved the rest to the account's credit): refund "
-                       "the rest from the credit.")
+                       "invoice (a credit note may have moved the rest to the account's credit, "
+                       "or it was refunded already): refund the rest from the credit.")
 
 
-def _record(session: Session, payment_id, amount, invoice_id, reason, note, requested_by,
-            request_key) -> Refund:
+def _check_input(amount, reason) -> None:
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
         raise InvalidInput("Enter an amount to refund, more than $0.00.")
     if reason is not None and reason not in REASONS:
         raise InvalidInput("Choose why the money is going back.")
-    payment = lock_payment(session, payment_id)
-    if payment is None:
-        raise NotFound("That payment was not found.")
-    if payment.status != "succeeded":
-        raise Conflict("Only a completed payment can be refunded.")
+
+
+def _check_limits(session: Session, payment: Payment, amount: int, invoice_id) -> None:
     left = refundable(session, payment)
     if invoice_id not in left["parts"]:
         raise InvalidInput("Choose which invoice (or the account credit) the refund comes from.")
@@ -102,8 +134,19 @@ def _record(session: Session, payment_id, amount, invoice_id, reason, note, requ
         session.rollback()
         raise InvalidInput(f"At most {format_money(most, payment.currency)} can be refunded "
                            "from there.")
+
+
+def _record(session: Session, refund_id, payment_id, amount, invoice_id, reason, note,
+            requested_by, request_key) -> Refund:
+    _check_input(amount, reason)
+    payment = lock_payment(session, payment_id)
+    if payment is None:
+        raise NotFound("That payment was not found.")
+    if payment.status != "succeeded":
+        raise Conflict("Only a completed payment can be refunded.")
+    _check_limits(session, payment, amount, invoice_id)
     now = utcnow()
-    refund = Refund(id=f"rf_{secrets.token_hex(8)}", payment_id=payment.id, invoice_id=invoice_id,
+    refund = Refund(id=refund_id, payment_id=payment.id, invoice_id=invoice_id,
                     amount=amount, currency=payment.currency, reason=reason,
                     note=(note or "")[:300], status="requested",
                     manual=payment.method in domain.MANUAL_METHODS, request_key=request_key,
@@ -165,10 +208,11 @@ def _apply(session: Session, refund_id: str, status: str, *, stripe_refund: str 
             **facts, "method": payment.method, "reason": refund.reason,
             "refunded_at": iso(refund.updated_at)})
     elif status in ("failed", "canceled", "refused"):
+        # invoicing reserved the refund before Stripe was asked: it puts the
+        # money back either way (`accepted`: whether PaymentRefunded went out)
         refund.failure_reason = (failure or status)[:120]
-        if accepted_before:
-            record_event(session, SOURCE, "RefundFailed", {
-                **facts, "failure_reason": refund.failure_reason})
+        record_event(session, SOURCE, "RefundFailed", {
+            **facts, "failure_reason": refund.failure_reason, "accepted": accepted_before})
     session.commit()
     return refund
 

@@ -126,7 +126,9 @@ def _release_hold(self, payment_id):
 
 
 FakeInvoicing.release_hold = _release_hold
-FakeInvoicing.refund_room = lambda self, client_id, invoice_id=None: 10**9
+FakeInvoicing.reserve_refund = lambda self, refund_id, client_id, invoice_id, payment_id, amount: \
+    {"reserved": True, "room": 10**9}
+FakeInvoicing.release_refund = lambda self, refund_id: {"released": refund_id}
 
 
 def sessions(url):

@@ -42,6 +42,7 @@ class FakeInvoicing:
         cls.holds, cls.released, cls.calls = {}, set(), []
         cls.cancelled_attempts = set()      # payment plans: attempts whose plan was cancelled
         cls.credit, cls.still_paid = 10**9, {}
+        cls.reserved, cls.released_refunds = {}, set()
 
     @rpc(expected_exceptions=EXPECTED)
     def get_invoice(self, invoice_id):
@@ -83,12 +84,37 @@ class FakeInvoicing:
 
     credit = 10**9     # the account's credit as invoicing's ledger has it
     still_paid: dict = {}   # invoice id → what stays paid on it (unset: plenty)
+    reserved: dict = {}     # refund id → (invoice id or None, amount), as invoicing keeps them
+    released_refunds: set = set()
 
     @rpc(expected_exceptions=EXPECTED)
-    def refund_room(self, client_id, invoice_id=None):
+    def reserve_refund(self, refund_id, client_id, invoice_id, payment_id, amount):
+        """Like invoicing: the refund comes off the credit / what is paid now."""
+        if refund_id in FakeInvoicing.reserved:
+            return {"reserved": refund_id not in FakeInvoicing.released_refunds, "room": 0}
+        room = FakeInvoicing.credit if invoice_id is None else \
+            FakeInvoicing.still_paid.get(invoice_id, 10**9)
+        if amount > room:
+            return {"reserved": False, "room": room}
+        FakeInvoicing.reserved[refund_id] = (invoice_id, amount)
+        self._move(invoice_id, -amount)
+        return {"reserved": True, "room": room}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def release_refund(self, refund_id):
+        if refund_id in FakeInvoicing.reserved and refund_id not in FakeInvoicing.released_refunds:
+            FakeInvoicing.released_refunds.add(refund_id)
+            invoice_id, amount = FakeInvoicing.reserved[refund_id]
+            self._move(invoice_id, amount)
+        return {"released": refund_id}
+
+    @staticmethod
+    def _move(invoice_id, delta):
         if invoice_id is None:
-            return FakeInvoicing.credit
-        return FakeInvoicing.still_paid.get(invoice_id, 10**9)
+            FakeInvoicing.credit += delta
+        else:
+            FakeInvoicing.still_paid[invoice_id] = \
+                FakeInvoicing.still_paid.get(invoice_id, 10**9) + delta
 
     @rpc(expected_exceptions=EXPECTED)
     def release_hold(self, payment_id):

@@ -3,6 +3,7 @@ real migrated PostgreSQL database with hand-written fakes for Stripe and
 invoicing: a slow worker and the reconciler, Stripe's 409 while a key is in
 flight, a double-submitted form, a refund whose answer was unclear, a repair
 that does not agree, and payments in flight when upgrading."""
+import json
 import uuid
 from datetime import timedelta
 
@@ -221,6 +222,35 @@ def test_a_refund_taken_for_refused_that_stripe_did_make_is_corrected(database_u
     view = stripe.retrieve_refund(world.refunds[refund.id]["id"])
     assert refunds.apply_view(c.db, refund.id, view).status == "succeeded"
     assert [t for t, _ in outbox(engine, "PaymentRefunded")] == ["PaymentRefunded"]
+
+
+def test_a_refund_is_reserved_before_stripe_and_a_refusal_tells_invoicing_to_put_it_back(
+        database_url):
+    engine, Session = sessions(database_url("payments"))
+    world, invoicing = World(), FakeInvoicing(inv_1=10000)
+    asked: list = []
+    invoicing.reserve_refund = lambda *args: asked.append(args) or {"reserved": True, "room": 1}
+    paid = charging.take_payment(collaborators(Session, FakeStripe(world), invoicing),
+                                 portal_request())
+
+    class Refusing(FakeStripe):
+        def refund(self, **kw):
+            assert [a[0] for a in asked] == [kw["refund_id"]]     # reserved first
+            raise Refused("charge_disputed", 400)
+
+    c = collaborators(Session, Refusing(world), invoicing)
+    with pytest.raises(PaymentDeclined):
+        refunds.request_refund(c, payment_id=paid.id, amount=6000, invoice_id="inv_1",
+                               reason=None, note="", requested_by="staff:st_1",
+                               request_key="refund-key-9")
+    assert asked == [(refunds.refund_id_for("refund-key-9"), paid.client_id, "inv_1", paid.id,
+                      6000)]
+    with engine.connect() as connection:
+        [envelope] = connection.execute(text(
+            "select envelope from outbox where event_type = 'RefundFailed'")).scalars().all()
+    failed = json.loads(envelope)["data"]
+    assert (failed["refund_id"], failed["accepted"]) == (asked[0][0], False)
+    assert outbox(engine, "PaymentRefunded") == []
 
 
 def test_repair_says_repaired_only_when_cairn_and_stripe_then_agree(database_url):

@@ -49,12 +49,16 @@ def test_a_refund_comes_out_of_one_invoice_or_the_credit_never_more_than_it_had(
         "method": "new", "payment_method": "pm_card_visa", "request_key": key(), "credit": 700,
         "allocations": [{"invoice_id": "inv_1", "amount": 24300},
                         {"invoice_id": "inv_2", "amount": 5000}]})
+    from payments_testkit import FakeInvoicing
+    FakeInvoicing.credit = 700                      # what the payment left, as invoicing has it
     refused(lambda: refund(payments, paid["id"], 5001, "inv_2"), "InvalidInput")
     refused(lambda: refund(payments, paid["id"], 701, None), "InvalidInput")
     refund(payments, paid["id"], 700, None)
     refund(payments, paid["id"], 5000, "inv_2")
     parts = {p["invoice_id"]: p["amount"] for p in payments.rpc.get_payment(paid["id"])["refundable_parts"]}
-    assert parts == {"inv_1": 24300}
+    # the credit: whatever invoicing has there at the time, up to what is left of the payment
+    assert parts == {"inv_1": 24300, None: 24300}
+    assert FakeInvoicing.credit == 0
     [credit_refund] = [r for r in events(payments.engine, "PaymentRefunded") if "invoice_id" not in r]
     assert credit_refund["amount"]["amount"] == 700
 
@@ -72,6 +76,37 @@ def test_credit_applied_or_paid_money_moved_to_credit_is_not_refunded_twice(paym
     error = refused(lambda: refund(payments, paid["id"], 4301, "inv_1"), "InvalidInput")
     assert "Only $43.00 is still paid on that invoice" in error.value
     refund(payments, paid["id"], 4300, "inv_1")
+    assert FakeInvoicing.still_paid["inv_1"] == 0     # taken off invoicing's ledger at once
+
+
+def test_paid_money_a_credit_note_moved_to_the_credit_can_be_refunded_from_it(payments):
+    """$243.00 paid, then a $243.00 credit note: nothing stays paid on the
+    invoice, $243.00 is credit — refundable from the credit, once."""
+    from payments_testkit import FakeInvoicing
+    paid = paid_by_card(payments)
+    FakeInvoicing.still_paid["inv_1"], FakeInvoicing.credit = 0, 24300
+    error = refused(lambda: refund(payments, paid["id"], 100, "inv_1"), "InvalidInput")
+    assert "refund the rest from the credit" in error.value
+    done = refund(payments, paid["id"], 24300, None)
+    assert done["status"] == "succeeded" and FakeInvoicing.credit == 0
+    FakeInvoicing.credit = 500                          # other money: not this payment's to give
+    error = refused(lambda: refund(payments, paid["id"], 1, None), "InvalidInput")
+    assert "At most $0.00" in error.value
+    assert events(payments.engine, "PaymentRefunded")[-1]["amount"]["amount"] == 24300
+
+
+def test_a_refund_refused_by_the_payments_own_limits_gives_the_reservation_back(payments):
+    from payments_testkit import FakeInvoicing
+    paid = paid_by_card(payments)
+    replies = [payments.rpc.refund_payment.call_async(STAFF, paid["id"], {
+        "amount": 20000, "invoice_id": "inv_1", "request_key": key()}) for _ in range(3)]
+    for reply in replies:
+        try:
+            reply.result()
+        except Exception:   # noqa: BLE001
+            pass
+    [made] = [r.id for r in sql(payments.engine, "select id from refunds")]
+    assert set(FakeInvoicing.reserved) - FakeInvoicing.released_refunds == {made}
 
 
 def test_a_repeated_refund_request_refunds_once(payments):

@@ -113,8 +113,11 @@ class Invoicing:
                 "aging": AGING, "ledger": {"entries": ENTRIES, "aging": AGING},
                 "plans": PLANS, "estimates": ESTIMATES, "statements": STATEMENTS}
 
+    statement_keys: list = []
+
     @rpc(expected_exceptions=EXPECTED)
-    def issue_statement(self, client_id, period_start, period_end, actor):
+    def issue_statement(self, client_id, period_start, period_end, actor, request_key=None):
+        type(self).statement_keys.append(request_key)
         raise InvalidFields({"period_end": "The last day is before the first day. "
                                            "Choose a later date."})
 
@@ -340,9 +343,13 @@ def test_the_financial_tab_shows_plans_estimates_and_statements_and_their_forms_
     assert page.index('data-testid="plans"') < page.index('data-testid="financial-estimates"') \
         < page.index('id="statements"') < page.index("Cards and bank accounts on file")
 
+    form = page.split('action="/staff/clients/cl_1/statements"')[1]
+    key = re.search(r'name="request_key" value="([^"]*)"', form).group(1)
     refused = post(biller, "/staff/clients/cl_1/statements", period_start="2026-11-30",
-                   period_end="2026-11-01")
+                   period_end="2026-11-01", request_key=key)
     assert refused.status_code == 400
+    assert Invoicing.statement_keys[-1] == key and len(key) >= 16   # a retry: same statement
+    assert f'name="request_key" value="{key}"' in refused.text         # kept for the next try
     assert 'id="period_end-error"' in refused.text and "Choose a later date." in refused.text
     assert 'value="2026-11-30"' in refused.text and 'data-testid="ledger"' in refused.text
     assert 'data-testid="plans"' in refused.text and "EST-000001" in refused.text

@@ -1,6 +1,8 @@
 """Staff billing pages: a client's Financial tab and their invoices."""
 from __future__ import annotations
 
+import secrets
+
 from nameko.exceptions import RemoteError
 from portal_gateway.web import http
 
@@ -33,7 +35,8 @@ class BillingPages:
         overview = overview.result()
         return web.page("staff/financial.html", session=session, client=client.result(),
                         summary=summary.result(), payments=overview["payments"],
-                        methods=overview["methods"], notice=request.args.get("notice", ""))
+                        methods=overview["methods"], notice=request.args.get("notice", ""),
+                        statement_key=secrets.token_urlsafe(18))
 
     # ---- the invoice form (core area) ----------------------------------------------
     @http("GET", "/staff/clients/<client_id>/invoices/new")

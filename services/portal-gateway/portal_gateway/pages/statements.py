@@ -60,10 +60,11 @@ class StatementPages:
     @http("POST", "/staff/clients/<client_id>/statements")
     @signed_in("staff", "billing.write")
     def staff_issue_statement(self, request, session, client_id):
-        form = {name: request.form.get(name, "") for name in ("period_start", "period_end")}
-        try:
+        form = {name: request.form.get(name, "")
+                for name in ("period_start", "period_end", "request_key")}
+        try:   # the form's key: a double click or a retry issues one statement
             self.invoicing.issue_statement(client_id, form["period_start"], form["period_end"],
-                                           session["subject_id"])
+                                           session["subject_id"], form["request_key"])
         except (InvalidInput, RemoteError) as error:
             errors = field_errors(error)
             if errors is None:
