@@ -3,7 +3,7 @@ the $400 dispute threshold (properties over many dates and amounts)."""
 from datetime import date, timedelta
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import example, given, strategies as st
 
 from invoicing import estimate_rules as rules
 from invoicing import gfe_notice
@@ -35,12 +35,21 @@ def test_far_ahead_or_requested_gives_three_business_days_and_short_notice_none(
 
 
 @given(days, st.integers(min_value=0, max_value=40))
+@example(date(2024, 11, 8), 37)   # four holidays between: 59 calendar days
 def test_adding_business_days_lands_on_a_business_day_that_many_days_on(start, n):
     end = rules.add_business_days(start, n)
     assert rules.business_days_between(start, end) == n
     assert end >= start and (n == 0 or rules.is_business_day(end))
-    # a week per 5 business days, plus up to 4 holidays (November to January) and a weekend
-    assert (end - start).days <= n * 7 // 5 + 4 + 3
+    # every calendar day after the start is a business day, a weekend day or a
+    # weekday holiday, and the end is the n-th business day (nothing skipped)
+    after = [start + timedelta(days=k) for k in range(1, (end - start).days + 1)]
+    holidays = federal_holidays_over(start, end)
+    skipped = [d for d in after if d.weekday() >= 5 or d in holidays]
+    assert (end - start).days == n + len(skipped)
+
+
+def federal_holidays_over(start, end):
+    return set().union(*(rules.federal_holidays(year) for year in range(start.year, end.year + 1)))
 
 
 @given(days, st.integers(min_value=0, max_value=60), st.booleans())
