@@ -27,16 +27,20 @@ class BillingPages:
     @http("GET", "/staff/clients/<client_id>/financial")
     @signed_in("staff", "billing.read")
     def financial_tab(self, request, session, client_id):
-        # three owners, asked at once; the clients service audits the read
+        return self._financial_page(request, session, client_id,
+                                    notice=request.args.get("notice", ""),
+                                    statement_key=secrets.token_urlsafe(18))
+
+    def _financial_page(self, request, session, client_id, status=200, **extra):
+        """The Financial tab: three owners, asked at once; the clients service
+        audits the read. `extra`: a notice, or a form's errors to show again."""
         client = self.clients.get_client.call_async(client_id, actor_of(session, request),
                                                     "financial.read")
         summary = self.invoicing.financial_summary.call_async(client_id)
-        overview = self.payments.client_billing_overview.call_async(client_id)
-        overview = overview.result()
-        return web.page("staff/financial.html", session=session, client=client.result(),
-                        summary=summary.result(), payments=overview["payments"],
-                        methods=overview["methods"], notice=request.args.get("notice", ""),
-                        statement_key=secrets.token_urlsafe(18))
+        overview = self.payments.client_billing_overview.call_async(client_id).result()
+        return web.page("staff/financial.html", status=status, session=session,
+                        client=client.result(), summary=summary.result(),
+                        payments=overview["payments"], methods=overview["methods"], **extra)
 
     # ---- the invoice form (core area) ----------------------------------------------
     @http("GET", "/staff/clients/<client_id>/invoices/new")

@@ -91,14 +91,8 @@ class StatementPages:
 
     def _financial_again(self, request, session, client_id, **problems):
         """The Financial tab again, with the form's errors next to its fields."""
-        client = self.clients.get_client.call_async(client_id, actor_of(session, request),
-                                                    "financial.read")
-        summary = self.invoicing.financial_summary.call_async(client_id)
-        overview = self.payments.client_billing_overview.call_async(client_id).result()
-        return web.page("staff/financial.html", status=400, session=session,
-                        client=client.result(), summary=summary.result(),
-                        payments=overview["payments"], methods=overview["methods"], notice="",
-                        **problems)
+        return self._financial_page(request, session, client_id, status=400, notice="",
+                                    **problems)
 
     # ---- portal -----------------------------------------------------------------------
     @http("GET", "/portal/billing/statements")
