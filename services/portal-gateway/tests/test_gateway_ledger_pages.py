@@ -358,3 +358,7 @@ def test_the_financial_tab_shows_plans_estimates_and_statements_and_their_forms_
     assert superbill.status_code == 400 and 'id="start-error"' in superbill.text
     assert "There are no services between January 1, 2020" in superbill.text
     assert 'data-testid="client-balance">$143.00<' in superbill.text
+    # the statement form on that page still works: it carries a key of its own
+    again = superbill.text.split('action="/staff/clients/cl_1/statements"')[1]
+    fresh = re.search(r'name="request_key" value="([^"]*)"', again).group(1)
+    assert len(fresh) >= 16 and fresh != key

@@ -28,12 +28,14 @@ class BillingPages:
     @signed_in("staff", "billing.read")
     def financial_tab(self, request, session, client_id):
         return self._financial_page(request, session, client_id,
-                                    notice=request.args.get("notice", ""),
-                                    statement_key=secrets.token_urlsafe(18))
+                                    notice=request.args.get("notice", ""))
 
     def _financial_page(self, request, session, client_id, status=200, **extra):
         """The Financial tab: three owners, asked at once; the clients service
-        audits the read. `extra`: a notice, or a form's errors to show again."""
+        audits the read. `extra`: a notice, or a form's errors to show again.
+        Every rendering carries a fresh key for the statement form (one that
+        comes back with errors keeps its own)."""
+        extra.setdefault("statement_key", secrets.token_urlsafe(18))
         client = self.clients.get_client.call_async(client_id, actor_of(session, request),
                                                     "financial.read")
         summary = self.invoicing.financial_summary.call_async(client_id)
