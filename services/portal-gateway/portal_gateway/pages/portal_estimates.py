@@ -11,7 +11,7 @@ from servicekit.errors import InvalidFields
 
 from portal_gateway import estimate_forms, web
 from portal_gateway.access import client_ip, signed_in
-from portal_gateway.pages.staff_estimates import pdf_response
+from portal_gateway.pages.statements import pdf_response
 
 NOT_FOUND = "That estimate was not found."
 

@@ -7,18 +7,11 @@ from __future__ import annotations
 
 
 from portal_gateway.web import http
-from werkzeug.wrappers import Response
 
 from servicekit.errors import InvalidFields, InvalidInput
 
 from portal_gateway import estimate_forms, forms, web
-from portal_gateway.pages import statements
 from portal_gateway.access import actor_of, signed_in
-
-
-def pdf_response(document: dict) -> Response:
-    """As every billing PDF leaves (no-store, numbers-only file name)."""
-    return statements.pdf_response(document)
 
 
 class StaffEstimatePages:
@@ -71,10 +64,8 @@ class StaffEstimatePages:
     @http("GET", "/staff/estimates/<estimate_id>/pdf")
     @signed_in("staff", "billing.read")
     def estimate_pdf(self, request, session, estimate_id):
-        document = self.invoicing.estimate_pdf(estimate_id)
-        self.clients.record_access(actor_of(session, request), "estimate.pdf",
-                                   document["client_id"])
-        return pdf_response(document)
+        return self._audited_pdf(request, session, self.invoicing.estimate_pdf(estimate_id),
+                                 "estimate.pdf")
 
     @http("GET", "/staff/clients/<client_id>/estimate-variance")
     @signed_in("staff", "billing.read")

@@ -42,20 +42,25 @@ def field_errors(error) -> dict | None:
 
 class StatementPages:
 
+    def _audited_pdf(self, request, session, reply: dict, action: str, client_id=None):
+        """The PDF as it leaves, once its read is in the audit log."""
+        self.clients.record_access(actor_of(session, request), action,
+                                   client_id or reply["client_id"])
+        return pdf_response(reply)
+
     # ---- staff ------------------------------------------------------------------------
     @http("GET", "/staff/invoices/<invoice_id>/pdf")
     @signed_in("staff", "billing.read")
     def staff_invoice_pdf(self, request, session, invoice_id):
-        reply = self.invoicing.invoice_pdf(invoice_id)
-        self.clients.record_access(actor_of(session, request), "invoice.read", reply["client_id"])
-        return pdf_response(reply)
+        return self._audited_pdf(request, session, self.invoicing.invoice_pdf(invoice_id),
+                                 "invoice.read")
 
     @http("GET", "/staff/clients/<client_id>/statements/<statement_id>/pdf")
     @signed_in("staff", "billing.read")
     def staff_statement_pdf(self, request, session, client_id, statement_id):
-        reply = self.invoicing.statement_pdf(statement_id, client_id)
-        self.clients.record_access(actor_of(session, request), "financial.read", client_id)
-        return pdf_response(reply)
+        return self._audited_pdf(request, session,
+                                 self.invoicing.statement_pdf(statement_id, client_id),
+                                 "financial.read", client_id)
 
     @http("POST", "/staff/clients/<client_id>/statements")
     @signed_in("staff", "billing.write")
@@ -86,8 +91,7 @@ class StatementPages:
                 raise
             return self._financial_again(request, session, client_id, superbill_errors=errors,
                                          superbill_form=form)
-        self.clients.record_access(actor_of(session, request), "financial.read", client_id)
-        return pdf_response(reply)
+        return self._audited_pdf(request, session, reply, "financial.read", client_id)
 
     def _financial_again(self, request, session, client_id, **problems):
         """The Financial tab again, with the form's errors next to its fields."""
@@ -104,17 +108,17 @@ class StatementPages:
     @signed_in("portal")
     def portal_statement_pdf(self, request, session, statement_id):
         client_id = session["acting_for"]
-        reply = self.invoicing.statement_pdf(statement_id, client_id)
-        self.clients.record_access(actor_of(session, request), "financial.read", client_id)
-        return pdf_response(reply)
+        return self._audited_pdf(request, session,
+                                 self.invoicing.statement_pdf(statement_id, client_id),
+                                 "financial.read", client_id)
 
     @http("GET", "/portal/billing/invoices/<invoice_id>/pdf")
     @signed_in("portal")
     def portal_invoice_pdf(self, request, session, invoice_id):
         client_id = session["acting_for"]
-        reply = self.invoicing.invoice_pdf(invoice_id, client_id)
-        self.clients.record_access(actor_of(session, request), "invoice.read", client_id)
-        return pdf_response(reply)
+        return self._audited_pdf(request, session,
+                                 self.invoicing.invoice_pdf(invoice_id, client_id),
+                                 "invoice.read", client_id)
 
     @http("GET", "/portal/billing/superbill")
     @signed_in("portal")
@@ -128,8 +132,7 @@ class StatementPages:
             if errors is None:
                 raise
             return self._statements_page(session, form, errors, status=400)
-        self.clients.record_access(actor_of(session, request), "financial.read", client_id)
-        return pdf_response(reply)
+        return self._audited_pdf(request, session, reply, "financial.read", client_id)
 
     def _statements_page(self, session, form=None, errors=None, status=200):
         return web.page("portal/statements.html", status=status, session=session,
