@@ -6,9 +6,10 @@ logs keep the real time (servicekit.db.utcnow)."""
 from __future__ import annotations
 
 import os
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 
 from servicekit import config
+from servicekit.db import utcnow
 
 _seen: dict[str, tuple[float, int]] = {}
 
@@ -35,13 +36,7 @@ def offset_days() -> int:
 
 def today() -> date:
     """Today's date (UTC) on the business calendar."""
-    return business_now().date()
-
-
-def business_now() -> datetime:
-    """Naive UTC now, moved by the offset (for business dates only)."""
-    moment = datetime.now(timezone.utc).replace(tzinfo=None)
-    return moment + timedelta(days=offset_days())
+    return (utcnow() + timedelta(days=offset_days())).date()
 
 
 def advance(path: str, days: int) -> None:

@@ -526,9 +526,7 @@ class InvoicingService:
         return self._out(invoice)
 
     def _invoices_of(self, client_id: str) -> list[dict]:
-        invoices = self.db.scalars(select(Invoice).where(Invoice.client_id == client_id)
-                                   .options(selectinload(Invoice.lines))
-                                   .order_by(Invoice.created_at.desc())).all()
+        invoices = self._client_invoices(client_id, with_lines=True)
         held = holds.held_amounts(self.db, [invoice.id for invoice in invoices])
         return [schemas.invoice_out(invoice, held=held.get(invoice.id)) for invoice in invoices]
 

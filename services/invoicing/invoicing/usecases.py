@@ -17,7 +17,7 @@ from servicekit.text import FieldChecks, clean
 
 from invoicing import domain, holds, schemas
 from invoicing.models import (BillingProvider, Counter, Invoice, InvoiceActivity,
-                              InvoiceAdjustment, InvoiceLine, InvoicePayment, InvoiceRefund,
+                              InvoiceLine, InvoicePayment, InvoiceRefund,
                               LocationFee, ServiceItem)
 
 SOURCE = "invoicing"
@@ -237,9 +237,7 @@ def _money_on_record(session: Session, invoice_id: str) -> tuple[int, int, bool]
     refunded = session.scalar(select(func.coalesce(func.sum(InvoiceRefund.amount), 0))
                               .where(InvoiceRefund.invoice_id == invoice_id,
                                      InvoiceRefund.failed_at.is_(None)))
-    adjusted = session.scalars(select(InvoiceAdjustment.id).where(
-        InvoiceAdjustment.invoice_id == invoice_id).limit(1)).first() is not None
-    return paid, refunded, adjusted
+    return paid, refunded, _adjusted(session, invoice_id)
 
 
 def void_invoice(session: Session, invoice_id: str, reason, actor: str) -> Invoice:
