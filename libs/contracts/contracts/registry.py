@@ -334,6 +334,57 @@ UPCASTERS[("PaymentCaptured", 1)] = lambda data: _payment_v1_to_v2(
 UPCASTERS[("PaymentFailed", 1)] = lambda data: _payment_v1_to_v2(
     data, {"method": "card", "after_processing": False})
 
+# ---- documents ------------------------------------------------------------
+# Ids and facts only: no file names, form answers, consent text or contact names.
+event("DocumentUploaded", 1, "documents",
+      {"document_id": text(), "client_id": text(), "uploaded_by": one_of("portal", "staff"),
+       "content_type": text(), "size": integer()},
+      {"document_id": "doc_1", "client_id": "cl_1", "uploaded_by": "portal",
+       "content_type": "application/pdf", "size": 48213},
+      consumed=False)  # staff find it on the client's Documents tab (documents RPC)
+# A form or screening a patient should fill in (staff assigned it); notifications
+# tells the patient (neutral subject) and posts to the portal inbox.
+event("FormAssigned", 1, "documents",
+      {"assignment_id": text(), "client_id": text(), "form_key": text(), "assigned_by": text()},
+      {"assignment_id": "frm_1", "client_id": "cl_1", "form_key": "phq9", "assigned_by": "st_1"})
+# `flagged`: a PHQ-9 item 9 answer above "not at all" (staff must look today).
+event("FormCompleted", 1, "documents",
+      {"assignment_id": text(), "client_id": text(), "form_key": text(),
+       "score": integer(required=False), "severity": text(required=False), "flagged": boolean(),
+       "completed_at": timestamp()},
+      {"assignment_id": "frm_1", "client_id": "cl_1", "form_key": "phq9", "score": 11,
+       "severity": "moderate", "flagged": False, "completed_at": "2026-12-01T10:00:00.000000Z"},
+      consumed=False)
+_CONSENT = {"consent_id": text(), "client_id": text(), "kind": one_of("consent", "release"),
+            # a release of information names the third-party contact it covers
+            "contact_id": text(required=False)}
+_CONSENT_EXAMPLE = {"consent_id": "cns_1", "client_id": "cl_1", "kind": "release",
+                    "contact_id": "ct_1"}
+event("ConsentRequested", 1, "documents",
+      {**_CONSENT, "requested_by": text()},
+      {**_CONSENT_EXAMPLE, "requested_by": "st_1"})
+# clients activates a release's contact access on ConsentSigned and cuts it on
+# ConsentRevoked (and drops the contact's sessions at once)
+event("ConsentSigned", 1, "documents",
+      {**_CONSENT, "signed_at": timestamp(), "sha256": text()},
+      {**_CONSENT_EXAMPLE, "signed_at": "2026-12-01T10:00:00.000000Z", "sha256": "9f86d08188"})
+event("ConsentRevoked", 1, "documents",
+      {**_CONSENT, "revoked_at": timestamp(), "revoked_by": one_of("portal", "staff")},
+      {**_CONSENT_EXAMPLE, "revoked_at": "2026-12-02T10:00:00.000000Z", "revoked_by": "portal"})
+
+# ---- scheduling -----------------------------------------------------------
+# No clinician, service or reason: notifications needs when and where only.
+_APPOINTMENT = {"appointment_id": text(), "client_id": text(), "starts_at": timestamp(),
+                "ends_at": timestamp(), "mode": one_of("in_person", "telehealth"),
+                "location_id": text(required=False)}
+_APPOINTMENT_EXAMPLE = {"appointment_id": "apt_1", "client_id": "cl_1",
+                        "starts_at": "2026-12-03T15:00:00.000000Z",
+                        "ends_at": "2026-12-03T15:50:00.000000Z", "mode": "telehealth"}
+event("AppointmentScheduled", 1, "scheduling", _APPOINTMENT, _APPOINTMENT_EXAMPLE)
+event("AppointmentChanged", 1, "scheduling",
+      {**_APPOINTMENT, "status": one_of("scheduled", "cancelled", "completed", "no_show")},
+      {**_APPOINTMENT_EXAMPLE, "status": "cancelled"})
+
 # ---- notifications --------------------------------------------------------
 _NOTICE = {"notification_id": text(), "kind": text(), "channel": one_of("email", "portal"),
            "cause_event_id": text()}

@@ -47,13 +47,19 @@ STAFF_ROLES = ("front_desk", "biller", "clinician", "administrator")
 ALL_PERMISSIONS = frozenset({
     "clients.read", "clients.write", "contacts.write", "insurance.write", "portal.invite",
     "billing.read", "billing.write", "payments.refund", "org.admin", "staff.admin",
-    "audit.read"})
+    "audit.read", "documents.read", "documents.write", "clinical.read", "clinical.write",
+    "appointments.read", "appointments.write"})
 PERMISSIONS: dict[str, frozenset[str]] = {
     "front_desk": frozenset({"clients.read", "clients.write", "contacts.write", "insurance.write",
-                             "portal.invite", "billing.read", "billing.write"}),
+                             "portal.invite", "billing.read", "billing.write",
+                             "documents.read", "documents.write", "appointments.read",
+                             "appointments.write"}),
     "biller": frozenset({"clients.read", "insurance.write", "billing.read", "billing.write",
                          "payments.refund"}),
-    "clinician": frozenset({"clients.read", "contacts.write"}),
+    # clinical: scored forms and screenings, notes / assessments / treatment plans
+    "clinician": frozenset({"clients.read", "contacts.write", "documents.read", "documents.write",
+                            "clinical.read", "clinical.write", "appointments.read",
+                            "appointments.write"}),
     "administrator": ALL_PERMISSIONS,
 }
 # What a portal account may do, and only for the client it is acting for.

@@ -98,11 +98,16 @@ def test_hashing_is_argon2id_and_normalizes_unicode():
 def test_permission_matrix():
     p = domain.PERMISSIONS
     assert p["front_desk"] == {"clients.read", "clients.write", "contacts.write", "insurance.write",
-                               "portal.invite", "billing.read", "billing.write"}
+                               "portal.invite", "billing.read", "billing.write",
+                               "documents.read", "documents.write", "appointments.read",
+                               "appointments.write"}
     assert p["biller"] == {"clients.read", "insurance.write", "billing.read", "billing.write",
                            "payments.refund"}
-    assert p["clinician"] == {"clients.read", "contacts.write"}
-    assert p["administrator"] == domain.ALL_PERMISSIONS and len(domain.ALL_PERMISSIONS) == 11
+    assert p["clinician"] == {"clients.read", "contacts.write", "documents.read", "documents.write",
+                              "clinical.read", "clinical.write", "appointments.read",
+                              "appointments.write"}
+    assert p["administrator"] == domain.ALL_PERMISSIONS and len(domain.ALL_PERMISSIONS) == 17
+    assert not domain.staff_may("front_desk", "clinical.read")   # scores and notes are clinical
     assert not domain.staff_may("clinician", "clients.write")
     assert not domain.staff_may("administrator", "org.admin", active=False)
     assert not domain.staff_may("janitor", "clients.read")

@@ -42,6 +42,9 @@ class PortalGateway(CachedReads, AuthPages, StaffClientPages, BillingPages, Staf
     invoicing = TimedRpcProxy("invoicing")
     payments = TimedRpcProxy("payments", timeout_setting="PAYMENTS_RPC_TIMEOUT_SECONDS",
                              default=30)
+    documents = TimedRpcProxy("documents")
+    scheduling = TimedRpcProxy("scheduling")
+    notifications = TimedRpcProxy("notifications")
     settings = Config()
     stripe_js = StripeJsConfig()
 
