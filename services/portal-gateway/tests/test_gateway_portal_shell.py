@@ -427,3 +427,20 @@ def test_a_billing_and_clinical_contact_also_sees_appointments_and_documents(gat
     assert "You have 1 consent to sign" in html
     page = get(f"{gateway}/portal/appointments", "contact-billing_and_clinical")
     assert page.status_code == 200 and PART2 in page.text
+
+
+@pytest.fixture
+def gateway_alone(container_factory, rabbit_config):
+    """Only clients behind the gateway: documents and scheduling do not answer."""
+    port = free_port()
+    config = {**rabbit_config, "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}", "RPC_TIMEOUT_SECONDS": 0.5}
+    for service in (Clients, PortalGateway):
+        container_factory(service, config).start()
+    return f"http://127.0.0.1:{port}"
+
+
+def test_home_still_welcomes_when_documents_and_scheduling_do_not_answer(gateway_alone):
+    page = get(f"{gateway_alone}/portal")
+    assert page.status_code == 200 and "<h1>Welcome, Avery Reyes</h1>" in page.text
+    assert "555-0100" in page.text and "Your appointments cannot be shown right now." in page.text
+    assert "/portal/handbook" not in page.text

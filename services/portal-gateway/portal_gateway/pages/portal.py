@@ -7,7 +7,7 @@ import base64
 import logging
 from datetime import datetime, timezone
 
-from nameko.exceptions import RemoteError
+from nameko.exceptions import RemoteError, UnknownService
 from werkzeug.wrappers import Response
 
 from servicekit.errors import RpcTimeout
@@ -22,11 +22,26 @@ log = logging.getLogger(__name__)
 HANDBOOK_MISSING = "The clinic has not published a client handbook yet."
 
 
+class Missing:
+    """The reply of a call that could not even be sent (its service is not running)."""
+
+    def result(self):
+        raise UnknownService("not running")
+
+
+def ask(method, *args):
+    """method.call_async(*args), or a reply that fails when asked for."""
+    try:
+        return method.call_async(*args)
+    except UnknownService:
+        return Missing()
+
+
 def answer_or_none(reply, what: str):
     """A part of a page that may be left out when its service does not answer."""
     try:
         return reply.result()
-    except (RemoteError, RpcTimeout) as error:
+    except (RemoteError, RpcTimeout, UnknownService) as error:
         log.warning("portal home without %s (%s)", what, type(error).__name__)
         return None
 
@@ -52,8 +67,8 @@ class PortalPages:
         in parallel; the organization is cached."""
         client_id = session["acting_for"]
         scope = session.get("scope", FULL)
-        summary = self.documents.portal_summary.call_async(client_id)
-        upcoming = self.scheduling.list_appointments.call_async(client_id) \
+        summary = ask(self.documents.portal_summary, client_id)
+        upcoming = ask(self.scheduling.list_appointments, client_id) \
             if may_see(scope, "appointments") else None
         summary = answer_or_none(summary, "the documents summary")
         listing = answer_or_none(upcoming, "the appointments") if upcoming else None
