@@ -210,7 +210,8 @@ def rpc_count(response) -> int:
 
 def main_menu(html):
     menu = re.search(r'<nav class="portal-nav" aria-label="Main">(.*?)</nav>', html, re.S).group(1)
-    return re.findall(r'<li><a href="([^"]+)"( aria-current="page")?>([^<]+)</a></li>', menu)
+    return re.findall(r'<li><a href="([^"]+)"( aria-current="page")?>([^<]+?)(?: <span class="badge".*?</span></span>)?</a></li>',
+                      menu)
 
 
 def denials():
@@ -273,6 +274,8 @@ def test_home_welcomes_shows_the_clinic_the_handbook_and_what_is_waiting_in_two_
     assert 'href="/portal/handbook" download>Download the client handbook</a>' in html
     assert "Your next appointment" in html and "/portal/appointments/ap_soon/join" in html
     assert "You are viewing" not in html
+    assert re.search(r'<a href="/portal/documents">Documents <span class="badge" data-testid="menu-consents-badge">1'
+                     r'<span class="visually-hidden"> consent to sign</span></span></a>', html)
 
 
 def test_a_guardian_is_greeted_by_their_own_name_and_sees_whom_they_are_viewing(gateway):

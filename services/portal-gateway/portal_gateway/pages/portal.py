@@ -81,7 +81,9 @@ class PortalPages:
                         client=acting_for[0] if acting_for else None, summary=summary,
                         show_documents=may_see(scope, "documents"),
                         show_appointments=may_see(scope, "appointments"),
-                        appointments_known=listing is not None, next_appointment=next_appointment)
+                        appointments_known=listing is not None, next_appointment=next_appointment,
+                        consents_outstanding=(summary or {}).get("consents_outstanding", 0)
+                        if may_see(scope, "documents") else 0)
 
     @http("GET", "/portal/handbook")
     @signed_in("portal")
