@@ -103,8 +103,9 @@ def appointments(now):
                   "join_url": JOIN_URL, "cancelled_reason": None},
         "office": {"id": "ap_office", "client_id": "cl_1", "starts_at": "2099-01-06T14:30:00Z",
                    "ends_at": "2099-01-06T15:20:00Z", "mode": "in_person", "location_id": "loc_1",
-                   "location_name": "Main office", "clinician_name": "Sam Ortiz, LCSW",
-                   "status": "scheduled", "join_url": None, "cancelled_reason": None},
+                   "location_name": "Main office", "location_address": "1 Elm St",
+                   "clinician_name": "Sam Ortiz, LCSW", "status": "scheduled", "join_url": None,
+                   "cancelled_reason": None},
         "past": {"id": "ap_past", "client_id": "cl_1", "starts_at": "2020-03-02T15:00:00Z",
                  "ends_at": "2020-03-02T15:50:00Z", "mode": "in_person", "location_id": "loc_1",
                  "location_name": "Main office", "clinician_name": "Sam Ortiz, LCSW",
@@ -318,7 +319,7 @@ def test_appointments_lists_upcoming_and_past_in_clinic_time_with_join_and_calen
     assert "/portal/appointments/ap_later/join" not in upcoming
     assert "Monday, January 5, 2099" in upcoming and "10:00 AM – 10:50 AM EST" in upcoming
     assert "Join opens on January 5 at 9:50 AM" in upcoming
-    assert "Main office · with Sam Ortiz, LCSW" in upcoming and "9:30 AM – 10:20 AM EST" in upcoming
+    assert "Main office, 1 Elm St · with Sam Ortiz, LCSW" in upcoming and "9:30 AM – 10:20 AM EST" in upcoming
     assert "Telehealth (online) · with Dr. Rowan Hale" in upcoming
     for appointment_id in ("ap_soon", "ap_later", "ap_office"):
         assert f'href="/portal/appointments/{appointment_id}/calendar.ics" download>' in upcoming

@@ -39,8 +39,9 @@ def appointment_view(appointment: dict, zone, opens_minutes: int, now: datetime)
     view = dict(appointment)
     view.update(clinic_time.span(appointment["starts_at"], appointment.get("ends_at"), zone))
     view["telehealth"] = appointment.get("mode") == "telehealth"
-    view["where"] = "Telehealth (online)" if view["telehealth"] else (
-        appointment.get("location_name") or "At the clinic")
+    place = ", ".join(part for part in (appointment.get("location_name"),
+                                        appointment.get("location_address")) if part)
+    view["where"] = "Telehealth (online)" if view["telehealth"] else (place or "At the clinic")
     view["status_words"] = STATUS_WORDS.get(appointment.get("status"), str(appointment.get("status", "")))
     ends = clinic_time.moment(appointment.get("ends_at") or appointment["starts_at"])
     view["join"] = None
