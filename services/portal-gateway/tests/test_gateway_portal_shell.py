@@ -163,6 +163,9 @@ class Scheduling:
 
 
 INBOX = [
+    {"id": "msg_3", "client_id": "cl_1", "kind": "consent_posted",
+     "title": "A document is waiting for your signature", "body": "", "invoice_id": None,
+     "created_at": "2026-12-01T09:00:00.000000Z", "read_at": "2026-12-01T09:30:00.000000Z"},
     {"id": "msg_2", "client_id": "cl_1", "kind": "invoice_posted",
      "title": "A new invoice has been posted to your portal", "body": "Invoice INV-000042 is ready.",
      "invoice_id": "inv_42", "created_at": "2026-11-30T15:00:00.000000Z", "read_at": None},
@@ -381,7 +384,8 @@ def test_messages_lists_the_inbox_and_opening_one_marks_it_read_and_links_to_it(
     html = get(f"{gateway}/portal/messages").text
     inbox = re.search(r'data-testid="inbox">(.*?)</ul>', html, re.S).group(1)
     assert re.findall(r'<li class="message( unread)?">\s*<a class="title" href="([^"]+)">([^<]+)</a>',
-                      inbox) == [(" unread", "/portal/messages/msg_2",
+                      inbox) == [("", "/portal/messages/msg_3", "A document is waiting for your signature"),
+                                 (" unread", "/portal/messages/msg_2",
                                   "A new invoice has been posted to your portal"),
                                  ("", "/portal/messages/msg_1", "Your statement is ready")]
     assert "1 unread." in html and "November 30, 2026" in html
@@ -391,6 +395,8 @@ def test_messages_lists_the_inbox_and_opening_one_marks_it_read_and_links_to_it(
     assert '<a class="button" href="/portal/billing/invoices/inv_42">See the invoice</a>' in opened
     statement = get(f"{gateway}/portal/messages/msg_1").text
     assert '<a class="button" href="/portal/billing/statements">See your statements</a>' in statement
+    consent = get(f"{gateway}/portal/messages/msg_3").text
+    assert '<a class="button" href="/portal/documents/consents">Open your consents</a>' in consent
 
 
 def test_another_clients_message_is_a_404_and_audited(gateway):
@@ -448,3 +454,16 @@ def test_home_still_welcomes_when_documents_and_scheduling_do_not_answer(gateway
     assert page.status_code == 200 and "<h1>Welcome, Avery Reyes</h1>" in page.text
     assert "555-0100" in page.text and "Your appointments cannot be shown right now." in page.text
     assert "/portal/handbook" not in page.text
+
+
+def test_a_billing_contact_reads_only_billing_messages_and_leaves_them_unread(gateway):
+    html = get(f"{gateway}/portal/messages", "contact-billing").text
+    assert "/portal/messages/msg_2" in html and "/portal/messages/msg_1" in html
+    assert "/portal/messages/msg_3" not in html and "waiting for your signature" not in html
+    opened = get(f"{gateway}/portal/messages/msg_2", "contact-billing")
+    assert opened.status_code == 200 and "Invoice INV-000042 is ready." in opened.text
+    assert PART2 in opened.text
+    assert not any(call[0] == "mark_inbox_read" for call in CALLS)
+    refused = get(f"{gateway}/portal/messages/msg_3", "contact-billing")
+    assert refused.status_code == 404
+    assert denials() == [("record_access", "portal", "denied:message.read", "cl_1")]
