@@ -19,6 +19,8 @@ from portal_gateway.pages.billing import BillingPages
 from portal_gateway.pages.staff_catalog import CatalogPages
 from portal_gateway.pages.pay import PayPages
 from portal_gateway.pages.portal import PortalPages
+from portal_gateway.pages.portal_appointments import PortalAppointmentPages
+from portal_gateway.pages.portal_messages import PortalMessagePages
 from portal_gateway.pages.portal_billing import PortalBillingPages
 from portal_gateway.pages.staff_clients import StaffClientPages
 from portal_gateway.pages.staff_ledger import StaffLedgerPages
@@ -32,7 +34,8 @@ from portal_gateway.pages.staff_estimates import StaffEstimatePages
 
 class PortalGateway(CachedReads, AuthPages, StaffClientPages, BillingPages, StaffPaymentPages, AdminPages,
                     CatalogPages, StaffLedgerPages, StaffPlanPages, StatementPages, StaffEstimatePages,
-                    PortalPages, PortalBillingPages, PayPages, PortalPlanPages, PortalEstimatePages):
+                    PortalPages, PortalBillingPages, PayPages, PortalPlanPages, PortalEstimatePages,
+                    PortalAppointmentPages, PortalMessagePages):
     name = "portal-gateway"
     # A page gives up on a read after 10 s: a person will not wait longer. A
     # payment may wait on Stripe (20 s per try in the payments service), so
