@@ -64,6 +64,20 @@ def policy_payload(form) -> dict:
     return values
 
 
+CONTACT_REQUIRED = ("name", "relationship")
+POLICY_REQUIRED = ("payer", "member_id", "subscriber_name", "effective_on")
+
+
+def missing(payload: dict, required, words: dict) -> dict:
+    """Every required field left empty, at once (the clients service names
+    only the first thing it refuses)."""
+    errors = {name: words[name] for name in required if not payload.get(name)}
+    if payload.get("may_receive") == "billing_and_clinical" and "roi_start" in payload \
+            and not payload.get("roi_end"):
+        errors["roi_end"] = words["roi_end"]
+    return errors
+
+
 def field_errors(refusal, words: dict) -> dict:
     """{field: words} from the clients service's refusal: InvalidFields
     (already keyed by field) or InvalidInput ("<field> is required", "<field>

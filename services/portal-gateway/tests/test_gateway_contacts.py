@@ -74,9 +74,8 @@ class Clients:
         CALLS.append(("add_contact", client_id, payload, actor["client_id"]))
         if payload["phone"] == "call me":
             raise InvalidInput("phone is not a valid phone number")
-        if payload["may_receive"] == "billing_and_clinical" and not payload["roi_end"]:
-            raise InvalidInput("roi_start and roi_end are required when the contact may receive "
-                               "clinical information")
+        if payload["roi_end"] and payload["roi_end"] < payload["roi_start"]:
+            raise InvalidInput("roi_end must be on or after roi_start")
         return contact("ct_new", payload["name"], may_receive=payload["may_receive"],
                        roi_start=payload["roi_start"], roi_end=payload["roi_end"])
 
@@ -102,8 +101,8 @@ class Clients:
     @rpc(expected_exceptions=EXPECTED)
     def add_insurance(self, client_id, payload, actor):
         CALLS.append(("add_insurance", client_id, payload))
-        if not payload["member_id"]:
-            raise InvalidInput("member_id is required")
+        if payload["end_on"] and payload["end_on"] < payload["effective_on"]:
+            raise InvalidInput("end_on must be on or after effective_on")
         return {**POLICIES[0], **payload}
 
     @rpc(expected_exceptions=EXPECTED)
@@ -208,9 +207,16 @@ def test_refused_fields_come_back_next_to_the_field_and_no_release_is_asked(gate
     assert 'id="phone-error">Enter a phone number with at least 7 digits' in page.text
     assert 'aria-invalid="true" aria-describedby="phone-error"' in page.text
     assert 'value="call me"' in page.text and 'name="release" value="yes" checked' in page.text
-    clinical = post(gateway, "/portal/contacts", {**NEW, "may_receive": "billing_and_clinical"})
-    assert clinical.status_code == 400
-    assert 'id="roi_end-error">Choose the last day this contact may receive clinical' in clinical.text
+    past = post(gateway, "/portal/contacts", {**NEW, "roi_end": "2001-01-01"})
+    assert past.status_code == 400
+    assert 'id="roi_end-error">Choose the last day this contact may receive clinical' in past.text
+    # every empty required field at once, before asking the service
+    empty = post(gateway, "/portal/contacts", {**NEW, "name": "", "relationship": "",
+                                               "may_receive": "billing_and_clinical"})
+    assert empty.status_code == 400 and "There are 3 problems" in empty.text
+    for field in ("name", "relationship", "roi_end"):
+        assert f'id="{field}-error"' in empty.text
+    assert len(calls("add_contact")) == 2
     assert calls("request_consent") == [] and calls("mark_release_requested") == []
 
 
@@ -278,13 +284,17 @@ def test_insurance_is_saved_or_refused_next_to_the_field_where_it_was_typed(gate
     assert saved.headers["Location"] == "/portal/insurance?notice=insurance-added"
     [(_, client_id, payload)] = calls("add_insurance")
     assert client_id == "cl_1" and payload["end_on"] is None and "via" not in payload
-    in_dialog = post(gateway, "/portal/insurance", {**POLICY, "member_id": "", "via": "dialog"})
+    in_dialog = post(gateway, "/portal/insurance", {**POLICY, "member_id": "", "payer": "",
+                                                    "via": "dialog"})
     assert in_dialog.status_code == 400
     assert "aria-labelledby=\"insurance-dialog-title\" data-open>" in in_dialog.text
     assert 'id="member_id-error">Enter the member ID printed on the insurance card.' in in_dialog.text
-    on_page = post(gateway, "/portal/insurance", {**POLICY, "member_id": "", "via": "page"})
+    assert 'id="payer-error">Enter the name of the insurance company.' in in_dialog.text
+    on_page = post(gateway, "/portal/insurance", {**POLICY, "end_on": "2025-01-01", "via": "page"})
     assert on_page.status_code == 400 and "<dialog" not in on_page.text
-    assert 'id="member_id-error">' in on_page.text and 'value="Aetna"' in on_page.text
+    assert 'id="end_on-error">The end date must be on or after the start date.' in on_page.text
+    assert 'value="Aetna"' in on_page.text
+    assert len(calls("add_insurance")) == 2          # the empty fields never reached the service
 
 
 def test_staff_see_release_status_and_invite_a_contact_with_an_active_release(gateway):

@@ -69,6 +69,10 @@ class PortalContactPages:
             return self._client_only(session)
         actor = actor_of(session, request)
         payload = contact_forms.contact_payload(request.form, clock.today())
+        errors = contact_forms.missing(payload, contact_forms.CONTACT_REQUIRED,
+                                       contact_forms.CONTACT_WORDS)
+        if errors:
+            return self._contact_form(session, None, request.form, errors, status=400)
         try:
             contact = self.clients.add_contact(session["acting_for"], payload, actor)
         except (RemoteError, InvalidFields) as error:
@@ -95,6 +99,10 @@ class PortalContactPages:
             return self._not_found(session)
         actor = actor_of(session, request)
         payload = contact_forms.contact_payload(request.form, clock.today(), existing=contact)
+        errors = contact_forms.missing(payload, contact_forms.CONTACT_REQUIRED,
+                                       contact_forms.CONTACT_WORDS)
+        if errors:
+            return self._contact_form(session, contact, request.form, errors, status=400)
         try:
             saved = self.clients.update_contact(contact["id"], payload, actor)
         except (RemoteError, InvalidFields) as error:
@@ -144,21 +152,22 @@ class PortalContactPages:
     def portal_add_insurance(self, request, session):
         if not self._full_scope(session):
             return self._client_only(session)
-        try:
-            self.clients.add_insurance(session["acting_for"],
-                                       contact_forms.policy_payload(request.form),
-                                       actor_of(session, request))
-        except (RemoteError, InvalidFields) as error:
-            if not (_refused(error) or isinstance(error, InvalidFields)):
-                raise
-            errors = contact_forms.field_errors(error, contact_forms.POLICY_WORDS)
-            form = dict(request.form.items())
-            if request.form.get("via") == "dialog":     # opened by the button's script
-                return self._insurance_page(request, session, form=form, errors=errors,
-                                            status=400)
-            return web.page("portal/insurance_new.html", status=400, session=session,
-                            organization=self._organization(), form=form, errors=errors)
-        return web.redirect("/portal/insurance?notice=insurance-added")
+        payload = contact_forms.policy_payload(request.form)
+        errors = contact_forms.missing(payload, contact_forms.POLICY_REQUIRED,
+                                       contact_forms.POLICY_WORDS)
+        if not errors:
+            try:
+                self.clients.add_insurance(session["acting_for"], payload, actor_of(session, request))
+                return web.redirect("/portal/insurance?notice=insurance-added")
+            except (RemoteError, InvalidFields) as error:
+                if not (_refused(error) or isinstance(error, InvalidFields)):
+                    raise
+                errors = contact_forms.field_errors(error, contact_forms.POLICY_WORDS)
+        form = dict(request.form.items())
+        if request.form.get("via") == "dialog":     # opened by the button's script
+            return self._insurance_page(request, session, form=form, errors=errors, status=400)
+        return web.page("portal/insurance_new.html", status=400, session=session,
+                        organization=self._organization(), form=form, errors=errors)
 
     # ---- staff: portal access for a contact with an active release --------------
     @http("POST", "/staff/clients/<client_id>/contacts/<contact_id>/invite")
