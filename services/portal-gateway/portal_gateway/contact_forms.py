@@ -11,9 +11,6 @@ POLICY_FIELDS = ("payer", "plan", "member_id", "group_number", "subscriber_name"
                  "subscriber_relationship", "effective_on", "end_on", "priority")
 MAY_RECEIVE = (("billing", "Billing information only"),
                ("billing_and_clinical", "Billing and clinical information"))
-SUBSCRIBERS = (("self", "Me (the client)"), ("spouse", "Spouse or partner"), ("child", "Parent of the client"),
-               ("other", "Someone else"))
-PRIORITIES = (("primary", "Primary"), ("secondary", "Secondary"))
 
 CONTACT_WORDS = {
     "name": "Enter the contact's full name.",

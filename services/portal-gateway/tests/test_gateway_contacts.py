@@ -223,6 +223,7 @@ def test_refused_fields_come_back_next_to_the_field_and_no_release_is_asked(gate
 def test_editing_with_a_release_asks_for_a_new_consent(gateway):
     form = get(gateway, "/portal/contacts/ct_dana/edit")
     assert form.status_code == 200 and 'value="Dana Vale"' in form.text
+    assert "You signed a release for Dana Vale" in form.text
     answer = post(gateway, "/portal/contacts/ct_dana/edit", {**NEW, "name": "Dana Vale",
                                                             "release": "yes"})
     assert answer.headers["Location"] == "/portal/documents/consents/cns_1"

@@ -219,8 +219,7 @@ class PortalContactPages:
         return web.page("portal/contact_form.html", status=status, session=session,
                         organization=self._organization(), contact=contact, form=form,
                         errors=errors, may_receive=contact_forms.MAY_RECEIVE,
-                        request_key=(form.get("request_key") if hasattr(form, "get") else None)
-                        or secrets.token_urlsafe(18))
+                        request_key=form.get("request_key") or secrets.token_urlsafe(18))
 
     def _after_save(self, request, session, actor, contact, notice):
         """With "Ask for a release of information" ticked: the consent, named
