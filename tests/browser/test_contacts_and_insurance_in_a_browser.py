@@ -123,3 +123,12 @@ def test_add_edit_and_inactivate_a_contact(cairn, browser):
     expect(patient.get_by_test_id("inactive-contacts")).to_contain_text("Riley Okafor")
     assert patient.get_by_test_id("current-contacts").count() == 0 or \
         "Riley Okafor" not in patient.get_by_test_id("current-contacts").inner_text()
+
+    staff = new_page(browser)
+    sign_in(staff, cairn.url, "staff", *FRONT_DESK)
+    staff.get_by_role("link", name="Okafor, Jordan").click()
+    staff.get_by_role("link", name="Contacts", exact=True).click()
+    row = staff.get_by_role("row").filter(has_text="Riley Okafor")
+    expect(row).to_contain_text("Inactive")
+    expect(row).to_contain_text("None")                  # no release of information asked
+    check_page_at_both_widths(staff, "staff client contacts with release status")
