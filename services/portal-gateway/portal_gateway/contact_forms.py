@@ -44,14 +44,15 @@ def typed(form, names) -> dict:
 
 
 def contact_payload(form, today: date, existing: dict | None = None) -> dict:
-    """The contact as the clients service takes it. The release starts today
-    (or when the one on file started) if it has an end or covers clinical
-    information; without either, it has no dates."""
+    """The contact as the clients service takes it. The release starts when
+    the one on file started; a new one starts today if it has an end or
+    covers clinical information, else it has no dates. (Sent back unchanged,
+    the dates change nothing, so a signed release stays signed.)"""
     values = typed(form, CONTACT_FIELDS)
     values["may_receive"] = values["may_receive"] or "billing"
     dated = bool(values["roi_end"]) or values["may_receive"] == "billing_and_clinical"
-    start = (existing or {}).get("roi_start") or today.isoformat()
-    return {**values, "roi_end": values["roi_end"] or None, "roi_start": start if dated else None}
+    start = (existing or {}).get("roi_start") or (today.isoformat() if dated else None)
+    return {**values, "roi_end": values["roi_end"] or None, "roi_start": start}
 
 
 def policy_payload(form) -> dict:

@@ -11,6 +11,7 @@ import pytest
 import requests
 from nameko.rpc import rpc
 
+from portal_gateway import contact_forms
 from portal_gateway.service import PortalGateway
 from servicekit.errors import EXPECTED, Conflict, InvalidInput
 from tests.support.processes import free_port
@@ -313,3 +314,15 @@ def test_staff_see_release_status_and_invite_a_contact_with_an_active_release(ga
                                                  ("invite_contact_to_portal", "ct_wait", "staff")]
     insurance = get(gateway, "/staff/clients/cl_1/insurance", who="staff").text
     assert "The patient, in the portal" in insurance
+
+
+def test_a_contact_sent_back_unchanged_keeps_its_release_dates():
+    on_file = contact("ct_1", "Dana Vale", roi_start="2026-01-05", roi_end=None)
+    form = {key: on_file[key] or "" for key in contact_forms.CONTACT_FIELDS}
+    payload = contact_forms.contact_payload(form, date(2026, 6, 1), existing=on_file)
+    assert (payload["roi_start"], payload["roi_end"]) == ("2026-01-05", None)
+    fresh = contact_forms.contact_payload({**form, "may_receive": "billing_and_clinical",
+                                           "roi_end": "2026-09-30"}, date(2026, 6, 1))
+    assert (fresh["roi_start"], fresh["roi_end"]) == ("2026-06-01", "2026-09-30")
+    plain = contact_forms.contact_payload(form, date(2026, 6, 1))
+    assert (plain["roi_start"], plain["roi_end"]) == (None, None)
