@@ -36,7 +36,7 @@ from portal_gateway.pages.portal_contacts import PortalContactPages   # contacts
 class PortalGateway(CachedReads, AuthPages, StaffClientPages, BillingPages, StaffPaymentPages, AdminPages,
                     CatalogPages, StaffLedgerPages, StaffPlanPages, StatementPages, StaffEstimatePages,
                     PortalPages, PortalBillingPages, PayPages, PortalPlanPages, PortalEstimatePages,
-                    PortalAppointmentPages, PortalMessagePages):
+                    PortalAppointmentPages, PortalMessagePages,
                     PortalContactPages):
     name = "portal-gateway"
     # A page gives up on a read after 10 s: a person will not wait longer. A
