@@ -20,6 +20,7 @@ from portal_gateway.pages.staff_catalog import CatalogPages
 from portal_gateway.pages.pay import PayPages
 from portal_gateway.pages.portal import PortalPages
 from portal_gateway.pages.portal_billing import PortalBillingPages
+from portal_gateway.pages.portal_billing_areas import PortalBillingAreaPages   # issue 9
 from portal_gateway.pages.staff_clients import StaffClientPages
 from portal_gateway.pages.staff_ledger import StaffLedgerPages
 from portal_gateway.pages.staff_payments import StaffPaymentPages
@@ -32,7 +33,8 @@ from portal_gateway.pages.staff_estimates import StaffEstimatePages
 
 class PortalGateway(CachedReads, AuthPages, StaffClientPages, BillingPages, StaffPaymentPages, AdminPages,
                     CatalogPages, StaffLedgerPages, StaffPlanPages, StatementPages, StaffEstimatePages,
-                    PortalPages, PortalBillingPages, PayPages, PortalPlanPages, PortalEstimatePages):
+                    PortalPages, PortalBillingPages, PortalBillingAreaPages, PayPages,
+                    PortalPlanPages, PortalEstimatePages):
     name = "portal-gateway"
     # A page gives up on a read after 10 s: a person will not wait longer. A
     # payment may wait on Stripe (20 s per try in the payments service), so
