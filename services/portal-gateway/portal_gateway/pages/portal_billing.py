@@ -114,7 +114,9 @@ class PortalBillingPages:
         payable = self.invoicing.list_payable_invoices.call_async(client_id, "portal")
         context = self.payments.payment_form_context(client_id)
         invoices = payable.result()
-        chosen = set(form.get("invoices") or [i["id"] for i in invoices])
+        # every invoice ticked on a first visit; a submitted form keeps its own choice
+        chosen = set(form.get("invoices") or
+                     ([] if "request_key" in form else [i["id"] for i in invoices]))
         return web.page("portal/pay.html", status=status, session=session, invoices=invoices,
                         chosen=chosen, form=form, errors=errors or {}, methods=context["methods"],
                         terms=context["terms"], request_key=secrets.token_urlsafe(18),
