@@ -229,7 +229,7 @@ def test_every_billing_page_has_the_sub_menu_with_its_item_marked(gateway, path,
 def test_the_billing_stylesheet_stacks_tables_and_hides_the_menu_in_print(gateway):
     css = requests.get(f"{gateway}/static/billing.css", timeout=10)
     assert css.status_code == 200 and css.headers["Content-Type"].startswith("text/css")
-    assert "table.stack thead { display: none; }" in css.text and "@media print" in css.text
+    assert "table.stack thead { display: none; }" in css.text and "@container" in css.text and "@media print" in css.text
 
 
 def test_outstanding_invoices_and_one_opened_with_its_lines_and_payments(gateway):
