@@ -342,3 +342,14 @@ def test_two_invoices_with_a_new_card_made_the_default_keep_it_on_file(gateway):
     assert client_id == "cl_1" and payload["save"] is True and payload["make_default"] is True
     assert payload["allocations"] == [{"invoice_id": "inv_1", "amount": 15000},
                                       {"invoice_id": "inv_2", "amount": 4000}]
+
+
+def test_a_guardian_sees_whose_bills_these_are():
+    from portal_gateway.web import templates
+    html = templates.get_template("portal/billing.html").render(
+        session={**SESSION, "acting_for": "cl_kai", "clients": [{"id": "cl_ellis", "name": "Ellis Reyes"},
+                                                                  {"id": "cl_kai", "name": "Kai Reyes"}]},
+        organization={"name": "Cedar Ridge", "phone": "", "email": ""}, outstanding=[], payments=[],
+        plans=[], notice="", next_installment=None,
+        summary={"balance": 0, "pending": 0, "credit": 0})
+    assert "The bills of Kai Reyes." in html and "Nothing is due. Thank you!" in html
