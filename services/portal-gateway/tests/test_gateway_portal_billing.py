@@ -121,6 +121,29 @@ class Invoicing:
     def list_estimates(self, client_id):
         return []
 
+    # another client's id, as invoicing answers it to the portal
+    @rpc(expected_exceptions=EXPECTED)
+    def invoice_pdf(self, invoice_id, client_id=None):
+        raise NotFound("That invoice was not found.")
+
+    @rpc(expected_exceptions=EXPECTED)
+    def statement_pdf(self, statement_id, client_id=None):
+        raise NotFound("That statement was not found.")
+
+    @rpc(expected_exceptions=EXPECTED)
+    def estimate_pdf(self, estimate_id, client_id=None):
+        raise NotFound("That estimate was not found.")
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_estimate(self, estimate_id, with_variance=False):
+        if estimate_id == "est_missing":
+            raise NotFound("That estimate was not found.")
+        return {"id": estimate_id, "client_id": "cl_2", "status": "issued"}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_plan(self, plan_id, client_id=None):
+        raise NotFound("That payment plan was not found.")
+
 
 class Payments:
     name = "payments"
@@ -353,3 +376,17 @@ def test_a_guardian_sees_whose_bills_these_are():
         plans=[], notice="", next_installment=None,
         summary={"balance": 0, "pending": 0, "credit": 0})
     assert "The bills of Kai Reyes." in html and "Nothing is due. Thank you!" in html
+
+
+@pytest.mark.parametrize("path, action, words", [
+    ("/portal/billing/invoices/inv_9/pdf", "invoice.read", "That invoice was not found."),
+    ("/portal/billing/statements/stm_9/pdf", "financial.read", "That statement was not found."),
+    ("/portal/estimates/est_9", "estimate.read", "That estimate was not found."),
+    ("/portal/estimates/est_missing", "estimate.read", "That estimate was not found."),
+    ("/portal/estimates/est_9/pdf", "estimate.read", "That estimate was not found."),
+    ("/portal/billing/plans/plan_9", "financial.read", "That payment plan was not found.")])
+def test_another_clients_document_estimate_or_plan_is_not_found_and_audited(gateway, path, action,
+                                                                             words):
+    page = get(gateway + path)
+    assert page.status_code == 404 and words in page.text
+    assert ("record_access", action, "cl_1", "denied") in CALLS

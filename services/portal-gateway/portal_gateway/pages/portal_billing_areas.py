@@ -167,6 +167,13 @@ class PortalBillingAreaPages:
                 return None
             raise
 
+    def _portal_refused(self, request, session, error: RemoteError, action: str, message: str):
+        """A NotFound from the owner (another client's id, or none such) as
+        the portal's audited 404; any other error goes on up."""
+        if error.exc_type != "NotFound":
+            raise error
+        return self._portal_not_found(request, session, action, message)
+
     def _portal_not_found(self, request, session, action: str, message: str, audit=True):
         """404 for an id that is not this client's, with the refusal audited."""
         if audit:
