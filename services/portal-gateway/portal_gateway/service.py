@@ -22,6 +22,7 @@ from portal_gateway.pages.portal import PortalPages
 from portal_gateway.pages.portal_appointments import PortalAppointmentPages
 from portal_gateway.pages.portal_messages import PortalMessagePages
 from portal_gateway.pages.portal_billing import PortalBillingPages
+from portal_gateway.pages.portal_billing_areas import PortalBillingAreaPages   # issue 9
 from portal_gateway.pages.staff_clients import StaffClientPages
 from portal_gateway.pages.staff_ledger import StaffLedgerPages
 from portal_gateway.pages.staff_payments import StaffPaymentPages
@@ -35,8 +36,8 @@ from portal_gateway.pages.portal_contacts import PortalContactPages   # contacts
 
 class PortalGateway(CachedReads, AuthPages, StaffClientPages, BillingPages, StaffPaymentPages, AdminPages,
                     CatalogPages, StaffLedgerPages, StaffPlanPages, StatementPages, StaffEstimatePages,
-                    PortalPages, PortalBillingPages, PayPages, PortalPlanPages, PortalEstimatePages,
-                    PortalAppointmentPages, PortalMessagePages,
+                    PortalPages, PortalBillingPages, PortalBillingAreaPages, PayPages,
+                    PortalPlanPages, PortalEstimatePages, PortalAppointmentPages, PortalMessagePages,
                     PortalContactPages):
     name = "portal-gateway"
     # A page gives up on a read after 10 s: a person will not wait longer. A
