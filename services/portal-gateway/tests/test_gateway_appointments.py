@@ -226,3 +226,45 @@ def test_another_clients_appointment_is_not_found_and_audited(gateway):
     denied = [c for c in CALLS if c[0] == "record_access"]
     assert denied == [("record_access", "denied:appointment", "cl_1", "denied")] * 4
     assert not any(c[0] in ("cancel", "mark") and c[1] == "apt_other" for c in CALLS)
+
+
+# ---- the page against the real scheduling service ------------------------------
+@pytest.fixture
+def gateway_and_scheduling(container_factory, rabbit_config, database_url):
+    from scheduling.service import SchedulingService
+    port = free_port()
+    config = {**rabbit_config, "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}",
+              "DATABASE_URL": database_url("scheduling"), "CLINIC_TIMEZONE": "America/Chicago"}
+    for service in (Clients, SchedulingService, PortalGateway):
+        container_factory(service, config).start()
+    CALLS.clear()
+    return f"http://127.0.0.1:{port}/staff/clients"
+
+
+def test_booking_through_the_page_with_the_real_service(gateway_and_scheduling):
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+    base = gateway_and_scheduling
+    day = (datetime.now(ZoneInfo("America/Chicago")) + timedelta(days=3)).date().isoformat()
+    form = {**FORM, "date": day, "start_time": "14:00"}
+    assert post(f"{base}/cl_1/appointments", form).status_code == 303
+    again = post(f"{base}/cl_1/appointments", form)           # the same form twice: one
+    assert again.status_code == 303
+    page = get(f"{base}/cl_1/appointments")
+    upcoming = page.text.split('data-testid="past-appointments"')[0]
+    assert upcoming.count('<td data-label="When">') == 1 and "2:00 PM – 2:50 PM CST" in upcoming
+    assert "In person · Main Campus" in upcoming and "Casey Clinician" in upcoming
+    # the clinician is busy then: said next to the start time, for another client too
+    clash = post(f"{base}/cl_2/appointments", {**form, "request_key": "rk_2",
+                                                "start_time": "14:30", "mode": "telehealth"})
+    assert clash.status_code == 400
+    assert 'id="start_time-error">Casey Clinician already has an appointment at that time' \
+        in clash.text
+    # cancel it with a reason: it moves to the past with the reason
+    apt_id = upcoming.split("/appointments/")[1].split("/")[0]
+    assert post(f"{base}/cl_1/appointments/{apt_id}/cancel",
+                {"reason": "Client asked to cancel"}).status_code == 303
+    listed = get(f"{base}/cl_1/appointments").text
+    past = listed.split('data-testid="past-appointments"')[1]
+    assert "Cancelled" in past and "Client asked to cancel" in past
+    assert post(f"{base}/cl_2/appointments/{apt_id}/cancel", {"reason": "x"}).status_code == 404
