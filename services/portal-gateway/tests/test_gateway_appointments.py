@@ -149,6 +149,7 @@ def test_the_tab_lists_upcoming_and_past_with_the_schedule_form(gateway):
     assert "2026-11-03" in past and "In person · Main Campus" in past
     assert "Cancelled" in past and "Client moved away" in past
     assert "Mark no-show" in past and "2098-12-04" not in page.text   # not another client's
+    assert "Not marked yet" in past
     assert '<h2 id="schedule">Schedule an appointment</h2>' in page.text
     assert '<option value="loc_main" >Main Campus</option>' in page.text
     assert ("get_client", "cl_1", "appointment.read") in CALLS
@@ -158,6 +159,11 @@ def test_the_tab_lists_upcoming_and_past_with_the_schedule_form(gateway):
 def test_a_role_without_appointments_is_refused(gateway):
     assert get(f"{gateway}/cl_1/appointments", "biller").status_code == 403
     assert post(f"{gateway}/cl_1/appointments", FORM, "biller").status_code == 403
+    assert not any(call[0] == "schedule" for call in CALLS)
+
+
+def test_an_unknown_client_gets_no_appointment(gateway):
+    assert post(f"{gateway}/cl_nobody/appointments", FORM).status_code == 404
     assert not any(call[0] == "schedule" for call in CALLS)
 
 

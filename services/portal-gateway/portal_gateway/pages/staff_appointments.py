@@ -20,7 +20,8 @@ from portal_gateway.access import actor_of, signed_in
 LENGTHS = [30, 45, 50, 60, 90]
 STATUS_WORDS = {"scheduled": "Scheduled", "cancelled": "Cancelled", "completed": "Completed",
                 "no_show": "No-show"}
-NOTICES = {"scheduled": "Appointment scheduled. The client will get a reminder by email.",
+NOTICES = {"scheduled": "Appointment scheduled. A reminder goes by email before it (unless the "
+                        "client turned reminders off).",
            "rescheduled": "Appointment moved. The reminder follows the new time.",
            "cancelled": "Appointment cancelled. No reminder will be sent.",
            "completed": "Marked completed.", "no_show": "Marked no-show."}
@@ -57,6 +58,7 @@ class StaffAppointmentPages:
     @signed_in("staff", "appointments.write")
     def schedule_appointment(self, request, session, client_id):
         form = appointment_form(request.form)
+        self._client(request, session, client_id).result()   # an unknown client: 404
         try:
             payload = self._appointment_payload(form)
             self.scheduling.schedule(client_id, payload, by_of(session), form["request_key"])
