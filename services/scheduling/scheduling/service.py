@@ -66,11 +66,16 @@ class SchedulingService:
 
     @rpc(expected_exceptions=EXPECTED)
     def list_appointments(self, client_id):
-        """{"upcoming": soonest first, "past": newest first (cancelled too)}."""
+        """{"upcoming": soonest first, "past": newest first (cancelled too)};
+        each with its `join` window, so a list can show Join without asking
+        again."""
         rows = appointments.of_client(self.db, schemas.identifier("client_id", client_id))
         self.db.rollback()
-        upcoming, past = appointments.split(rows, utcnow())
-        return {"upcoming": [self._out(r) for r in upcoming], "past": [self._out(r) for r in past]}
+        now = utcnow()
+        upcoming, past = appointments.split(rows, now)
+        return {name: [{**self._out(r), "join": schemas.join_out(r, self.settings, now)}
+                       for r in group]
+                for name, group in (("upcoming", upcoming), ("past", past))}
 
     @rpc(expected_exceptions=EXPECTED)
     def get_appointment(self, appointment_id, client_id=None):

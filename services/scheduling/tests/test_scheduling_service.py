@@ -187,6 +187,11 @@ def test_the_list_has_upcoming_soonest_first_and_past_newest_first(scheduling):
     listed = rpc.list_appointments("cl_1")
     assert [a["id"] for a in listed["upcoming"]] == [near["id"], far["id"]]
     assert [a["id"] for a in listed["past"]] == [gone["id"], done["id"], older["id"]]
+    assert all(a["join"] is None for a in listed["upcoming"] + listed["past"])   # in person
+    video = rpc.schedule("cl_3", form(local_in(minutes=3), mode="telehealth",
+                                      clinician_name="Dana Doctor"), STAFF, key())
+    [shown] = rpc.list_appointments("cl_3")["upcoming"]
+    assert shown["join"]["open"] is True and shown["join"]["url"] == video["join_url"]
 
 
 def test_the_calendar_file_is_neutral_and_parses_back(scheduling):
