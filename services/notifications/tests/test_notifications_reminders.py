@@ -47,7 +47,8 @@ def appointment_event(start: datetime, status=None, revision=1, mode="in_person"
         data["location_id"] = "loc_1"
     if status is None:
         return contracts.make_envelope("scheduling", "AppointmentScheduled", data, 1)
-    return contracts.make_envelope("scheduling", "AppointmentChanged", {**data, "status": status}, 1)
+    return contracts.make_envelope("scheduling", "AppointmentChanged",
+                                   {**data, "status": status}, 1)
 
 
 def collaborators(session, world, postman):

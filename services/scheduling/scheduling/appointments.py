@@ -132,13 +132,14 @@ def _check_free(db: Session, client_id: str, values: dict, ignore_id: str | None
     found = db.scalars(clash.order_by(Appointment.starts_at).limit(5)).all()
     problems = {}
     for other in found:
+        when = domain.when_words(other.starts_at, other.ends_at, tz)
         if other.clinician_key == domain.clinician_key(values["clinician_name"]):
             problems.setdefault("start_time", (
-                f"{values['clinician_name']} already has an appointment at that time "
-                f"({domain.when_words(other.starts_at, other.ends_at, tz)}). Choose another time or clinician."))
+                f"{values['clinician_name']} already has an appointment at that time ({when}). "
+                "Choose another time or clinician."))
         if other.client_id == client_id:
             problems.setdefault("date", (
-                f"This client already has an appointment at that time ({domain.when_words(other.starts_at, other.ends_at, tz)}). "
+                f"This client already has an appointment at that time ({when}). "
                 "Choose another time."))
     if problems:
         raise InvalidFields(problems)

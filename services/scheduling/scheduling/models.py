@@ -31,7 +31,7 @@ class Appointment(Base):
     location_address: Mapped[str] = mapped_column(String(300), default="")
     clinician_name: Mapped[str] = mapped_column(String(120))
     clinician_key: Mapped[str] = mapped_column(String(120))
-    status: Mapped[str] = mapped_column(String(12))          # scheduled | cancelled | completed | no_show
+    status: Mapped[str] = mapped_column(String(12))   # scheduled, cancelled, completed, no_show
     join_room: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
     cancelled_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     revision: Mapped[int] = mapped_column(Integer, default=1)

@@ -129,7 +129,8 @@ def appointment_out(row: Appointment, settings) -> dict:
     telehealth = row.mode == domain.TELEHEALTH
     return {"id": row.id, "client_id": row.client_id, "starts_at": iso(row.starts_at),
             "ends_at": iso(row.ends_at), "mode": row.mode, "location_id": row.location_id,
-            "location_name": row.location_name or "", "location_address": row.location_address or "",
+            "location_name": row.location_name or "",
+            "location_address": row.location_address or "",
             "clinician_name": row.clinician_name, "status": row.status,
             "join_url": (domain.join_url(settings.telehealth_base_url, row.join_room)
                          if telehealth and row.join_room else None),

@@ -142,7 +142,7 @@ def test_cancel_needs_a_reason_and_happens_once(scheduling):
         rpc.cancel(booked["id"], "   ", STAFF)
     assert refused.value.errors == {"reason": "Enter why the appointment is cancelled."}
     cancelled = rpc.cancel(booked["id"], "Client is unwell", STAFF)
-    assert cancelled["status"] == "cancelled" and cancelled["cancelled_reason"] == "Client is unwell"
+    assert (cancelled["status"], cancelled["cancelled_reason"]) == ("cancelled", "Client is unwell")
     with pytest.raises(RemoteError) as twice:
         rpc.cancel(booked["id"], "again", STAFF)
     assert twice.value.exc_type == "Conflict"
