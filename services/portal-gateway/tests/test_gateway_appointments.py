@@ -30,7 +30,8 @@ def appointment(id_, client_id, starts_at, mode="in_person", status="scheduled",
 
 
 APPOINTMENTS = {
-    "apt_next": appointment("apt_next", "cl_1", "2098-12-03T15:00:00.000000Z", "telehealth"),
+    "apt_next": appointment("apt_next", "cl_1", "2098-12-03T15:00:00.000000Z", "telehealth",
+                            join_url="https://video.example/room/r4nd0m"),
     "apt_done": appointment("apt_done", "cl_1", "2026-11-03T15:00:00.000000Z"),
     "apt_gone": appointment("apt_gone", "cl_1", "2026-10-03T15:00:00.000000Z",
                             status="cancelled", cancelled_reason="Client moved away"),
@@ -145,6 +146,7 @@ def test_the_tab_lists_upcoming_and_past_with_the_schedule_form(gateway):
     assert page.status_code == 200
     upcoming, past = page.text.split('data-testid="past-appointments"')
     assert "2098-12-03, 9:00 AM" in upcoming and "Telehealth" in upcoming
+    assert 'href="https://video.example/room/r4nd0m"' in upcoming     # staff join the room too
     assert "Reschedule the appointment on 2098-12-03" in upcoming
     assert "2026-11-03" in past and "In person · Main Campus" in past
     assert "Cancelled" in past and "Client moved away" in past
