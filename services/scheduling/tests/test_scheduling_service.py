@@ -213,3 +213,25 @@ def test_the_calendar_file_is_neutral_and_parses_back(scheduling):
                                  ["content"]).walk("VEVENT")
     assert str(event["LOCATION"]) == "Online (link in the portal)"
     assert video["join_url"] not in rpc.appointment_ics(video["id"], None, "x")["content"]
+
+
+def test_two_front_desks_booking_the_same_clinician_at_once_get_one_appointment(
+        scheduling, rabbit_config):
+    import eventlet
+    from nameko.standalone.rpc import ServiceRpcProxy
+    _, engine = scheduling
+    at = local_in(days=2)
+
+    def book(client_id):
+        with ServiceRpcProxy("scheduling", rabbit_config) as rpc:
+            try:
+                return rpc.schedule(client_id, form(at), STAFF, key())["id"]
+            except InvalidFields as refused:
+                return refused.errors
+
+    results = [eventlet.spawn(book, client) for client in ("cl_1", "cl_2", "cl_3", "cl_4")]
+    answers = [thread.wait() for thread in results]
+    booked = [a for a in answers if isinstance(a, str)]
+    refused = [a for a in answers if isinstance(a, dict)]
+    assert len(booked) == 1 and len(refused) == 3 and count(engine) == 1
+    assert all("already has an appointment" in r["start_time"] for r in refused)
