@@ -15,6 +15,7 @@ MARKS = (COMPLETED, NO_SHOW)           # what staff mark an appointment that too
 IN_PERSON, TELEHEALTH = "in_person", "telehealth"
 MODES = (IN_PERSON, TELEHEALTH)
 MIN_MINUTES, MAX_MINUTES = 5, 480
+MAX_DAYS_AHEAD = 731                   # booked at most two years ahead
 _CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 

@@ -51,6 +51,9 @@ def test_every_problem_in_the_form_is_named_next_to_its_field_and_nothing_is_sav
         rpc.schedule("cl_1", form(local_in(days=-1), mode="video"), STAFF, key())
     assert refused.value.errors["mode"] == "Choose in person or telehealth."
     assert "already passed" in refused.value.errors["date"]
+    with pytest.raises(InvalidFields) as refused:
+        rpc.schedule("cl_1", form(date="9999-12-31", start_time="23:59"), STAFF, key())
+    assert refused.value.errors == {"date": "Choose a date within the next two years."}
     assert count(engine) == 0 and outbox(engine) == []
 
 
