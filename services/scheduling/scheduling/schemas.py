@@ -90,11 +90,11 @@ def appointment_input(payload, tz_name: str, now: datetime, current: Appointment
         if not location_id and not location_name and "location_id" not in checks.errors:
             checks.add("location_id", "Choose the location for an in-person appointment.")
     starts_at = None
-    if day is not None and clock is not None:
-        starts_at = checks.run("start_time", _local, domain.to_utc, day, clock, tz_name)
-    if starts_at is not None and starts_at > now + timedelta(days=domain.MAX_DAYS_AHEAD):
+    if day is not None and day > now.date() + timedelta(days=domain.MAX_DAYS_AHEAD):
         checks.add("date", "Choose a date within the next two years.")
-    elif starts_at is not None and starts_at < now:
+    elif day is not None and clock is not None:
+        starts_at = checks.run("start_time", _local, domain.to_utc, day, clock, tz_name)
+    if starts_at is not None and starts_at < now:
         checks.add("start_time" if day is not None and day >= domain.to_local(now, tz_name).date()
                    else "date", "That time has already passed. Choose a time in the future.")
     checks.raise_if_any()

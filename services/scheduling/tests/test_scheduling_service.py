@@ -2,7 +2,7 @@
 desk sees when booking, moving, cancelling and marking appointments, what
 a patient's portal is told (join window, calendar file), and the events
 notifications reminds from."""
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from icalendar import Calendar
@@ -57,10 +57,17 @@ def test_every_problem_in_the_form_is_named_next_to_its_field_and_nothing_is_sav
     assert count(engine) == 0 and outbox(engine) == []
 
 
+def spring_forward() -> str:
+    """Next year's second Sunday of March: 2:00–3:00 AM does not happen."""
+    year = datetime.now().year + 1
+    first = date(year, 3, 1)
+    return (first + timedelta(days=(6 - first.weekday()) % 7 + 7)).isoformat()
+
+
 def test_a_time_the_clocks_skip_is_refused_in_words(scheduling):
     rpc, _ = scheduling
     with pytest.raises(InvalidFields) as refused:
-        rpc.schedule("cl_1", form(date="2099-03-08", start_time="02:30"), STAFF, key())
+        rpc.schedule("cl_1", form(date=spring_forward(), start_time="02:30"), STAFF, key())
     assert refused.value.errors == {"start_time": "That time does not exist on that day (the "
                                                   "clocks change). Choose another time."}
 
