@@ -75,3 +75,19 @@ def test_a_late_reminder_goes_outside_quiet_hours_before_the_start_or_not_at_all
     else:
         assert now <= when < start and not in_quiet_hours(when, quiet, zone)
         assert (when == now) == (not in_quiet_hours(now, quiet, zone))
+
+
+def test_the_reminder_settings_and_their_mistakes():
+    from servicekit.config import ConfigError
+    from notifications.settings import load
+    loaded = load({"TIMEZONE": "America/Chicago", "QUIET_HOURS": "22:00-07:30",
+                   "REMINDER_LEAD_HOURS": "48"})
+    assert loaded.clinic_timezone == "America/Chicago"       # TIMEZONE when no CLINIC_TIMEZONE
+    assert loaded.quiet == QuietHours(time(22, 0), time(7, 30))
+    assert loaded.reminder_lead_hours == 48
+    assert load({"CLINIC_TIMEZONE": "Europe/London", "TIMEZONE": "UTC"}).clinic_timezone == \
+        "Europe/London"
+    for wrong in ({"QUIET_HOURS": "all night"}, {"CLINIC_TIMEZONE": "Mars/Base"},
+                  {"REMINDER_LEAD_HOURS": "0"}):
+        with pytest.raises(ConfigError):
+            load(wrong)

@@ -64,3 +64,15 @@ def test_join_opens_before_the_start_and_closes_at_the_end():
     assert not domain.join_window(start, end, "cancelled", "telehealth", start, 10).open
     assert domain.join_window(start, end, "scheduled", "in_person", start, 10) is None
     assert domain.when_words(start, end, TZ) == "Thursday, December 3, 2026, 9:00 AM – 9:50 AM CST"
+
+
+def test_settings_fall_back_to_the_clinic_zone_notifications_uses():
+    from servicekit.config import ConfigError
+    from scheduling.settings import load
+    assert load({"TIMEZONE": "America/Denver"}).timezone == "America/Denver"
+    assert load({"CLINIC_TIMEZONE": TZ, "TIMEZONE": "UTC"}).timezone == TZ
+    assert load({}).join_opens_minutes == 10
+    for wrong in ({"CLINIC_TIMEZONE": "Nowhere/Land"}, {"TELEHEALTH_BASE_URL": "ftp://x"},
+                  {"JOIN_OPENS_MINUTES": "-5"}):
+        with pytest.raises(ConfigError):
+            load(wrong)
