@@ -21,9 +21,12 @@ SERVICES = {
     "payments": "payments.service:PaymentsService",
     "notifications": "notifications.service:NotificationsService",
     "portal-gateway": "portal_gateway.service:PortalGateway",
+    "scheduling": "scheduling.service:SchedulingService",
 }
-DEMO_SEEDS = ["clients.demo", "invoicing.demo"]
-MIGRATED = ["clients", "invoicing", "payments", "notifications"]
+DEMO_SEEDS = ["clients.demo", "invoicing.demo",
+              "scheduling.demo"]
+MIGRATED = ["clients", "invoicing", "payments", "notifications",
+            "scheduling"]
 
 
 @dataclass

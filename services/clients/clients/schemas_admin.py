@@ -140,6 +140,7 @@ def access_entry(action, outcome="ok") -> tuple[str, str]:
 READ_ACTIONS = ("client.read", "financial.read", "invoice.read", "payment.read",
                 "payment_method.read")
 READ_ACTIONS += ("estimate.read",)   # estimates and Good Faith Estimates
+READ_ACTIONS += ("appointment.read",)   # the Appointments tab (scheduling)
 
 
 def read_action(action) -> str:

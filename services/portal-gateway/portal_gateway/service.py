@@ -32,13 +32,14 @@ from portal_gateway.pages.statements import StatementPages  # statements, superb
 from portal_gateway.pages.portal_estimates import PortalEstimatePages
 from portal_gateway.pages.staff_estimates import StaffEstimatePages
 from portal_gateway.pages.portal_contacts import PortalContactPages   # contacts, insurance, releases
+from portal_gateway.pages.staff_appointments import StaffAppointmentPages
 
 
 class PortalGateway(CachedReads, AuthPages, StaffClientPages, BillingPages, StaffPaymentPages, AdminPages,
                     CatalogPages, StaffLedgerPages, StaffPlanPages, StatementPages, StaffEstimatePages,
                     PortalPages, PortalBillingPages, PortalBillingAreaPages, PayPages,
                     PortalPlanPages, PortalEstimatePages, PortalAppointmentPages, PortalMessagePages,
-                    PortalContactPages):
+                    PortalContactPages, StaffAppointmentPages):
     name = "portal-gateway"
     # A page gives up on a read after 10 s: a person will not wait longer. A
     # payment may wait on Stripe (20 s per try in the payments service), so
