@@ -20,10 +20,11 @@ SERVICES = {
     "invoicing": "invoicing.service:InvoicingService",
     "payments": "payments.service:PaymentsService",
     "notifications": "notifications.service:NotificationsService",
+    "documents": "documents.service:DocumentsService",
     "portal-gateway": "portal_gateway.service:PortalGateway",
 }
 DEMO_SEEDS = ["clients.demo", "invoicing.demo"]
-MIGRATED = ["clients", "invoicing", "payments", "notifications"]
+MIGRATED = ["clients", "invoicing", "payments", "notifications", "documents"]
 
 
 @dataclass
