@@ -1,12 +1,10 @@
 """Resources and the client handbook: what the clinic publishes for everyone."""
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from servicekit.errors import EXPECTED
 from servicekit.rpc import rpc
 
-from documents.models import Resource
+from documents import library, schemas
 
 
 class LibraryApi:
@@ -14,9 +12,37 @@ class LibraryApi:
     @rpc(expected_exceptions=EXPECTED)
     def list_resources(self):
         """Published resources, newest first."""
-        rows = self.db.scalars(select(Resource).where(Resource.removed_at.is_(None))
-                               .order_by(Resource.published_at.desc())).all()
-        return [{"id": row.id, "title": row.title, "description": row.description,
-                 "kind": row.kind, "url": row.url, "form_key": row.form_key,
-                 "filename": row.filename, "published_at": row.published_at.isoformat() + "Z"}
-                for row in rows]
+        return [schemas.resource_out(row) for row in library.published(self.db)]
+
+    @rpc(expected_exceptions=EXPECTED)
+    def add_resource(self, payload, by):
+        """payload: title, description, kind (file | link | survey) and url |
+        filename + content_b64 | form_key -> RESOURCE."""
+        return schemas.resource_out(library.add_resource(self.db, self.storage, self.settings,
+                                                         payload, schemas.by(by)))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def remove_resource(self, resource_id, by):
+        library.remove_resource(self.db, schemas.identifier("resource_id", resource_id),
+                                schemas.by(by))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def open_resource(self, resource_id):
+        return library.open_resource(self.db, self.storage,
+                                     schemas.identifier("resource_id", resource_id))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def set_handbook(self, filename, content_b64, by):
+        """A new client handbook (PDF only) -> {filename, size, uploaded_at}."""
+        return schemas.handbook_out(library.set_handbook(self.db, self.storage, self.settings,
+                                                         filename, content_b64, schemas.by(by)))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def handbook(self):
+        """{filename, size, uploaded_at} of the current handbook, or None."""
+        return schemas.handbook_out(library.current_handbook(self.db))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def open_handbook(self):
+        """DOWNLOAD of the current handbook; NotFound when there is none."""
+        return library.open_handbook(self.db, self.storage)

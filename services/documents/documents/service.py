@@ -11,15 +11,20 @@ from servicekit.db import Database
 from servicekit.outbox import OutboxRelay
 from servicekit.rpc import TimedRpcProxy
 
+from documents.api_kept import KeptPdfsApi
 from documents.api_library import LibraryApi
+from documents.api_notes import NotesApi
+from documents.api_uploads import UploadsApi
 from documents.settings import Settings
 from documents.storage import Storage
 
 
-class DocumentsService(LibraryApi):
+class DocumentsService(UploadsApi, LibraryApi, NotesApi, KeptPdfsApi):
     name = "documents"
     db = Database()
     relay = OutboxRelay()
     settings = Settings()
     storage = Storage()
-    invoicing = TimedRpcProxy("invoicing")   # kept PDFs: RPC_TIMEOUT_SECONDS (30 s default)
+    # invoicing renders a PDF in a second or two; give it time, never forever
+    invoicing = TimedRpcProxy("invoicing", timeout_setting="KEPT_PDF_RPC_TIMEOUT_SECONDS",
+                              default=30)

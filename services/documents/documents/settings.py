@@ -20,7 +20,6 @@ class DocumentSettings:
     presign_seconds: int = 300             # PRESIGN_SECONDS: how long a download link lives
     upload_max_bytes: int = 10 * MIB       # UPLOAD_MAX_BYTES: one file
     upload_quota_bytes: int = 100 * MIB    # UPLOAD_QUOTA_BYTES: all of one client's uploads
-    rpc_timeout_seconds: float = 30.0      # RPC_TIMEOUT_SECONDS (invoicing renders PDFs)
     kept_pdf_lease_seconds: float = 120.0  # KEPT_PDF_LEASE_SECONDS: a worker owns a claimed row
     kept_pdf_batch: int = 5                # KEPT_PDF_BATCH: rows claimed per tick
     kept_pdf_max_attempts: int = 8         # KEPT_PDF_MAX_ATTEMPTS: then "failed", logged
@@ -41,7 +40,6 @@ def load(container_config: dict) -> DocumentSettings:
         presign_seconds=get("PRESIGN_SECONDS", defaults.presign_seconds, int),
         upload_max_bytes=get("UPLOAD_MAX_BYTES", defaults.upload_max_bytes, int),
         upload_quota_bytes=get("UPLOAD_QUOTA_BYTES", defaults.upload_quota_bytes, int),
-        rpc_timeout_seconds=get("RPC_TIMEOUT_SECONDS", defaults.rpc_timeout_seconds, float),
         kept_pdf_lease_seconds=get("KEPT_PDF_LEASE_SECONDS", defaults.kept_pdf_lease_seconds, float),
         kept_pdf_batch=get("KEPT_PDF_BATCH", defaults.kept_pdf_batch, int),
         kept_pdf_max_attempts=get("KEPT_PDF_MAX_ATTEMPTS", defaults.kept_pdf_max_attempts, int))
