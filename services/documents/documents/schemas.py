@@ -105,7 +105,7 @@ def day(value, label: str) -> date:
     try:
         return date.fromisoformat(value.strip())
     except ValueError:
-        raise InvalidInput(f"Enter {label} as a date (YYYY-MM-DD).") from None
+        raise InvalidInput(f"Enter {label} as YYYY-MM-DD, for example 2026-11-20.") from None
 
 
 def note_payload(payload) -> dict:

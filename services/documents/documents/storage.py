@@ -16,6 +16,7 @@ Chosen by CAIRN_DOCUMENT_STORAGE = "local" (default) | "s3":
 from __future__ import annotations
 
 import base64
+import logging
 import os
 import secrets
 import threading
@@ -27,14 +28,24 @@ from urllib.parse import quote
 from nameko.extensions import DependencyProvider
 
 from servicekit import config
+from servicekit.errors import ServiceUnavailable
 
 from documents import settings as settings_module
 
 SSE = "AES256"
+log = logging.getLogger(__name__)
 
 
-class StorageError(RuntimeError):
-    """The object store did not take or give back a file."""
+# The object store did not take or give back a file: callers see
+# ServiceUnavailable (try again later); the log names the operation and the
+# store's error code, never the file.
+StorageError = ServiceUnavailable
+UNAVAILABLE = "Files cannot be stored or opened right now; try again in a few minutes."
+
+
+def _unavailable(what: str, exc=None) -> ServiceUnavailable:
+    log.warning("object store: %s (%s)", what, _code(exc) if exc is not None else "-")
+    return ServiceUnavailable(UNAVAILABLE)
 
 
 def new_key(prefix: str = "clients") -> str:
@@ -76,7 +87,7 @@ class S3Storage:
         the region named as LocationConstraint)."""
         if self._bucket_ready:
             return
-        from botocore.exceptions import ClientError
+        from botocore.exceptions import BotoCoreError, ClientError
         with self._lock:
             if self._bucket_ready:
                 return
@@ -85,7 +96,7 @@ class S3Storage:
             except ClientError as exc:
                 if str(exc.response.get("Error", {}).get("Code")) not in ("404", "NoSuchBucket",
                                                                             "NotFound"):
-                    raise StorageError(f"bucket check failed: {_code(exc)}") from None
+                    raise _unavailable("bucket check failed", exc) from None
                 arguments = {"Bucket": self.bucket}
                 if self.region and self.region != "us-east-1":
                     arguments["CreateBucketConfiguration"] = {"LocationConstraint": self.region}
@@ -93,7 +104,9 @@ class S3Storage:
                     self.client.create_bucket(**arguments)
                 except ClientError as created:
                     if _code(created) not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
-                        raise StorageError(f"bucket not created: {_code(created)}") from None
+                        raise _unavailable("bucket not created", created) from None
+            except BotoCoreError as exc:     # unreachable, no credentials
+                raise _unavailable("bucket check failed", exc) from None
             self._bucket_ready = True
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
@@ -103,21 +116,21 @@ class S3Storage:
             self.client.put_object(Bucket=self.bucket, Key=key, Body=data,
                                    ContentType=content_type, ServerSideEncryption=SSE)
         except (ClientError, BotoCoreError) as exc:
-            raise StorageError(f"put failed: {_code(exc)}") from None
+            raise _unavailable("put failed", exc) from None
 
     def get(self, key: str) -> bytes:
         from botocore.exceptions import BotoCoreError, ClientError
         try:
             return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
         except (ClientError, BotoCoreError) as exc:
-            raise StorageError(f"get failed: {_code(exc)}") from None
+            raise _unavailable("get failed", exc) from None
 
     def delete(self, key: str) -> None:
         from botocore.exceptions import BotoCoreError, ClientError
         try:
             self.client.delete_object(Bucket=self.bucket, Key=key)
         except (ClientError, BotoCoreError) as exc:
-            raise StorageError(f"delete failed: {_code(exc)}") from None
+            raise _unavailable("delete failed", exc) from None
 
     def exists(self, key: str) -> bool:
         from botocore.exceptions import ClientError
@@ -146,7 +159,7 @@ class LocalDiskStorage:
     def _path(self, key: str) -> Path:
         parts = key.split("/")
         if not key or any(part in ("", ".", "..") or "\\" in part for part in parts):
-            raise StorageError("bad key")
+            raise _unavailable("bad key")
         return self.root.joinpath(*parts)
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
@@ -163,7 +176,7 @@ class LocalDiskStorage:
         try:
             return self._path(key).read_bytes()
         except OSError:
-            raise StorageError("get failed: no such file") from None
+            raise _unavailable("get failed: no such file") from None
 
     def delete(self, key: str) -> None:
         try:
