@@ -120,3 +120,8 @@ class KeptPdf(Base):
     storage_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     stored_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+# Forms and consents live in their own modules on this Base; imported here
+# so Base.metadata (migrations, the schema check) always has every table.
+from documents import models_consents, models_forms  # noqa: E402,F401

@@ -15,11 +15,14 @@ from documents.api_kept import KeptPdfsApi
 from documents.api_library import LibraryApi
 from documents.api_notes import NotesApi
 from documents.api_uploads import UploadsApi
+from documents.consents_api import ConsentsApi
+from documents.forms_api import FormsApi, PortalSummaryApi
 from documents.settings import Settings
 from documents.storage import Storage
 
 
-class DocumentsService(UploadsApi, LibraryApi, NotesApi, KeptPdfsApi):
+class DocumentsService(UploadsApi, LibraryApi, NotesApi, KeptPdfsApi, FormsApi, ConsentsApi,
+                       PortalSummaryApi):
     name = "documents"
     db = Database()
     relay = OutboxRelay()
