@@ -23,7 +23,7 @@ SERVICES = {
     "documents": "documents.service:DocumentsService",
     "portal-gateway": "portal_gateway.service:PortalGateway",
 }
-DEMO_SEEDS = ["clients.demo", "invoicing.demo", "documents.demo"]
+DEMO_SEEDS = ["clients.demo", "invoicing.demo", "documents.demo", "documents.demo_forms"]
 MIGRATED = ["clients", "invoicing", "payments", "notifications", "documents"]
 
 

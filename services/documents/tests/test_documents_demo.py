@@ -34,3 +34,19 @@ def test_demo_documents_load_twice_and_heal_missing_files(database_url, tmp_path
             assert store.exists(library.current_handbook(session).storage_key)
     finally:
         engine.dispose()
+
+
+def test_demo_forms_and_consents_load_twice(database_url):
+    from documents import consents, demo_forms
+    engine = create_engine(database_url("documents"))
+    try:
+        with Session(engine) as session:
+            demo_forms.seed(session)
+            demo_forms.seed(session)
+        assert (count(engine, "form_assignments"), count(engine, "consents")) == (2, 2)
+        with Session(engine) as session:
+            # the patient and the guardian's second child each have one of each to do
+            assert consents.outstanding_counts(session, "cl_demo_avery") == (1, 1)
+            assert consents.outstanding_counts(session, "cl_demo_kai") == (1, 1)
+    finally:
+        engine.dispose()
