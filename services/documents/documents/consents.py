@@ -22,7 +22,7 @@ from servicekit.db import iso, utcnow
 from servicekit.errors import Conflict, InvalidFields, NotFound, ServiceUnavailable
 from servicekit.outbox import record_event
 
-from documents import consent_templates, consents_domain, domain, schemas
+from documents import consent_templates, consents_domain, domain, library, schemas
 from documents.models_consents import Consent, ConsentSignature
 from documents.models_forms import FormAssignment
 from documents.storage import new_key
@@ -45,6 +45,7 @@ def _event_base(consent: Consent) -> dict:
 
 def request(session: Session, client_id: str, template_key, by: schemas.By,
             request_key: str | None, contact=None) -> Consent:
+    library.staff_only(by)
     template = consent_templates.get(template_key)
     if template is None:
         raise InvalidFields({"template_key": "Choose a consent from the list."})

@@ -15,7 +15,7 @@ from servicekit.db import iso, utcnow
 from servicekit.errors import Conflict, InvalidFields, NotFound
 from servicekit.outbox import record_event
 
-from documents import domain, form_catalog, forms_domain, schemas
+from documents import domain, form_catalog, forms_domain, library, schemas
 from documents.models_forms import FormAssignment
 
 log = logging.getLogger(__name__)
@@ -46,6 +46,7 @@ def _new(client_id: str, form: form_catalog.FormTemplate, by: schemas.By, self_s
 def assign(session: Session, client_id: str, form_key, by: schemas.By,
            request_key: str | None) -> FormAssignment:
     """Staff assign a form; the same request_key again answers the first."""
+    library.staff_only(by)
     form = template_of(form_key)
     if request_key:
         earlier = _by_request_key(session, request_key, client_id)

@@ -81,6 +81,12 @@ def test_another_clients_form_is_not_found_and_untouched(documents):
     assert documents.rpc.list_forms("cl_2") == []
 
 
+def test_only_staff_assign(documents):
+    remote(documents.rpc.assign_form, "Forbidden", "cl_1", "phq9", PORTAL, None)
+    remote(documents.rpc.request_consent, "Forbidden", "cl_1", "treatment", PORTAL, None)
+    assert count(documents.engine, "form_assignments") == count(documents.engine, "consents") == 0
+
+
 def test_an_unknown_form_is_refused_in_words(documents):
     with pytest.raises(InvalidFields) as refused:
         documents.rpc.assign_form("cl_1", "mmpi", STAFF, None)
