@@ -32,8 +32,10 @@ def _choice(question: Question, raw):
             raise InvalidInput(f"Choose an answer for {_label(question)}.")
         return None
     value = raw
-    if isinstance(raw, str) and raw.strip().lstrip("-").isdigit():
-        value = int(raw.strip())
+    if isinstance(raw, str):           # a web form sends "2"; only ASCII digits count
+        stripped = raw.strip()
+        if stripped.isascii() and stripped.isdigit() and len(stripped) <= 3:
+            value = int(stripped)
     if isinstance(value, bool) or not isinstance(value, int) or \
             value not in {c.value for c in question.choices}:
         raise InvalidInput(f"Choose one of the answers for {_label(question)}.")

@@ -157,3 +157,22 @@ def test_every_band_table_covers_its_whole_range_without_gaps():
     for form in (PHQ9, GAD7):
         covered = [total for band in form.bands for total in range(band.low, band.high + 1)]
         assert covered == list(range(0, form.max_score + 1))
+
+
+@settings(max_examples=300)
+@given(st.one_of(st.integers(min_value=-5, max_value=9), st.text(max_size=4), st.booleans(),
+                 st.none(), st.floats(allow_nan=False)))
+def test_a_choice_is_taken_only_when_it_is_one_of_the_answers(value):
+    answers = {**answers_of([0] * 9), "q4": value}
+    as_number = value.strip() if isinstance(value, str) else value
+    valid = (isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 3) or \
+        (isinstance(value, str) and as_number in {"0", "1", "2", "3"})
+    try:
+        kept = forms_domain.check_answers(PHQ9, answers, TODAY)
+    except InvalidFields as refused:
+        assert not valid and set(refused.errors) == {"q4"}
+        blank = value is None or (isinstance(value, str) and not value.strip())
+        assert refused.errors["q4"] == ("Choose an answer for question 4." if blank else
+                                              "Choose one of the answers for question 4.")
+    else:
+        assert valid and kept["q4"] == int(as_number)
