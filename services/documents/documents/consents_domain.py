@@ -52,7 +52,7 @@ def contact_input(value, today: date) -> dict:
     name = checks.run("contact", clean, value.get("name"), "the contact's name", 200,
                       required=True)
     may_receive = value.get("may_receive")
-    if may_receive not in MAY_RECEIVE:
+    if not isinstance(may_receive, str) or may_receive not in MAY_RECEIVE:
         checks.add("may_receive", "Choose what this contact may receive: billing only, or "
                                   "billing and clinical.")
     purpose = checks.run("purpose", clean, value.get("purpose"), "the purpose", 300)

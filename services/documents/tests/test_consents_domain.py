@@ -116,3 +116,31 @@ def test_the_signed_document_is_canonical_and_its_hash_covers_every_part():
                          ("drawing_sha256", "0" * 64)):
         assert consents_domain.sha256(consents_domain.signed_document(**{**base, field: other})) \
             != digest
+
+
+from hypothesis import given, strategies as st  # noqa: E402
+
+ANYTHING = st.one_of(st.none(), st.text(max_size=40), st.integers(), st.booleans(),
+                     st.lists(st.integers(), max_size=2))
+
+
+@given(st.dictionaries(st.sampled_from(["typed_name", "drawing", "other"]), ANYTHING))
+def test_any_signature_input_is_taken_or_refused_by_field(signature):
+    try:
+        checked = consents_domain.signature_input(signature)
+    except InvalidFields as refused:
+        assert set(refused.errors) <= {"typed_name", "drawing"}
+    else:
+        assert checked.typed_name and checked.method in ("typed", "drawn")
+
+
+@given(st.dictionaries(st.sampled_from(["id", "name", "may_receive", "until", "purpose"]),
+                       ANYTHING))
+def test_any_contact_input_is_taken_or_refused_by_field(contact):
+    try:
+        checked = consents_domain.contact_input(contact, TODAY)
+    except InvalidFields as refused:
+        assert set(refused.errors) <= {"contact", "may_receive", "until", "purpose"}
+    else:
+        assert checked["id"] and checked["name"] and checked["may_receive"] in (
+            "billing", "billing_and_clinical")

@@ -176,3 +176,16 @@ def test_a_choice_is_taken_only_when_it_is_one_of_the_answers(value):
                                               "Choose one of the answers for question 4.")
     else:
         assert valid and kept["q4"] == int(as_number)
+
+
+@given(st.dictionaries(st.sampled_from([q.id for q in INTAKE_FORM.questions] + ["x"]),
+                       st.one_of(st.none(), st.text(max_size=30), st.integers(), st.booleans(),
+                                 st.lists(st.integers(), max_size=2))))
+def test_any_intake_answers_are_kept_or_refused_by_question(answers):
+    try:
+        kept = forms_domain.check_answers(INTAKE_FORM, answers, TODAY)
+    except InvalidFields as refused:
+        assert set(refused.errors) <= {q.id for q in INTAKE_FORM.questions}
+    else:
+        assert {"reason", "medications", "allergies", "emergency_name",
+                "emergency_phone"} <= set(kept) and "x" not in kept
