@@ -10,7 +10,7 @@ from servicekit.tables import messaging_metadata
 
 
 @pytest.mark.parametrize("service", ["clients", "invoicing", "payments", "notifications",
-                                     "scheduling"])
+                                     "documents", "scheduling"])
 def test_migrated_schema_matches_the_models(database_url, service):
     models = importlib.import_module(f"{service}.models")
     engine = create_engine(database_url(service))
