@@ -28,11 +28,14 @@ from portal_gateway.pages.staff_plans import StaffPlanPages      # payment plans
 from portal_gateway.pages.statements import StatementPages  # statements, superbills, PDFs
 from portal_gateway.pages.portal_estimates import PortalEstimatePages
 from portal_gateway.pages.staff_estimates import StaffEstimatePages
+from portal_gateway.pages.portal_documents import PortalDocumentPages
+from portal_gateway.pages.staff_documents import ResourceSettingsPages, StaffDocumentPages
 
 
 class PortalGateway(CachedReads, AuthPages, StaffClientPages, BillingPages, StaffPaymentPages, AdminPages,
                     CatalogPages, StaffLedgerPages, StaffPlanPages, StatementPages, StaffEstimatePages,
-                    PortalPages, PortalBillingPages, PayPages, PortalPlanPages, PortalEstimatePages):
+                    PortalPages, PortalBillingPages, PayPages, PortalPlanPages, PortalEstimatePages,
+                    PortalDocumentPages, StaffDocumentPages, ResourceSettingsPages):
     name = "portal-gateway"
     # A page gives up on a read after 10 s: a person will not wait longer. A
     # payment may wait on Stripe (20 s per try in the payments service), so

@@ -39,7 +39,7 @@ class PortalDocumentPages:
     @signed_in("portal")
     def portal_documents(self, request, session):
         summary = self.documents.portal_summary(session["acting_for"])
-        return self._documents_page("portal/documents.html", session, "overview", summary)
+        return self._doc_page("portal/documents.html", session, "overview", summary)
 
     # ---- forms and surveys ----------------------------------------------------------
     @http("GET", "/portal/documents/forms")
@@ -48,7 +48,7 @@ class PortalDocumentPages:
         client_id = session["acting_for"]
         summary = self.documents.portal_summary.call_async(client_id)
         forms = self.documents.list_forms(client_id)
-        return self._documents_page(
+        return self._doc_page(
             "portal/documents_forms.html", session, "forms", summary.result(),
             to_do=[f for f in forms if f["status"] != "completed"],
             done=[f for f in forms if f["status"] == "completed"])
@@ -57,7 +57,7 @@ class PortalDocumentPages:
     @signed_in("portal")
     @dw.not_found_is_denied("portal")
     def portal_form(self, request, session, assignment_id):
-        return self._form_page(session, assignment_id, notice=request.args.get("notice", ""))
+        return self._doc_form_page(session, assignment_id, notice=request.args.get("notice", ""))
 
     @http("POST", "/portal/documents/forms/<assignment_id>")
     @signed_in("portal")
@@ -73,7 +73,7 @@ class PortalDocumentPages:
             errors = dw.field_errors(error)
             if errors is None:
                 raise
-            return self._form_page(session, assignment_id, errors=errors, answers=answers,
+            return self._doc_form_page(session, assignment_id, errors=errors, answers=answers,
                                    status=400)
         return web.redirect(f"/portal/documents/forms/{assignment_id}?notice=completed")
 
@@ -81,8 +81,8 @@ class PortalDocumentPages:
     @signed_in("portal")
     def portal_surveys(self, request, session):
         summary = self.documents.portal_summary.call_async(session["acting_for"])
-        surveys = [t for t in self._form_templates() if t.get("self_start")]
-        return self._documents_page("portal/documents_surveys.html", session, "surveys",
+        surveys = [t for t in self._doc_form_templates() if t.get("self_start")]
+        return self._doc_page("portal/documents_surveys.html", session, "surveys",
                                     summary.result(), surveys=surveys)
 
     @http("POST", "/portal/documents/surveys/<form_key>/start")
@@ -98,7 +98,7 @@ class PortalDocumentPages:
         client_id = session["acting_for"]
         summary = self.documents.portal_summary.call_async(client_id)
         notes = self.documents.list_shared_notes(client_id)
-        return self._documents_page("portal/documents_notes.html", session, "notes",
+        return self._doc_page("portal/documents_notes.html", session, "notes",
                                     summary.result(), notes=notes, kinds=NOTE_KINDS)
 
     @http("GET", "/portal/documents/notes/<note_id>")
@@ -108,7 +108,7 @@ class PortalDocumentPages:
         client_id = session["acting_for"]
         summary = self.documents.portal_summary.call_async(client_id)
         note = self.documents.get_shared_note(note_id, client_id)
-        return self._documents_page("portal/documents_note.html", session, "notes",
+        return self._doc_page("portal/documents_note.html", session, "notes",
                                     summary.result(), note=note, kinds=NOTE_KINDS)
 
     # ---- consents -----------------------------------------------------------------------
@@ -118,7 +118,7 @@ class PortalDocumentPages:
         consents = self.documents.list_consents(session["acting_for"])
         outstanding = [c for c in consents if c["status"] == "outstanding"]
         summary = {"consents_outstanding": len(outstanding)}
-        return self._documents_page("portal/documents_consents.html", session, "consents", summary,
+        return self._doc_page("portal/documents_consents.html", session, "consents", summary,
                                     outstanding=outstanding,
                                     others=[c for c in consents if c["status"] != "outstanding"],
                                     notice=request.args.get("notice", ""))
@@ -127,7 +127,7 @@ class PortalDocumentPages:
     @signed_in("portal")
     @dw.not_found_is_denied("portal")
     def portal_consent(self, request, session, consent_id):
-        return self._consent_page(session, consent_id)
+        return self._doc_consent_page(session, consent_id)
 
     @http("POST", "/portal/documents/consents/<consent_id>")
     @dw.capped(dw.form_limit)
@@ -142,11 +142,11 @@ class PortalDocumentPages:
                                         request.headers.get("User-Agent", "")[:300])
         except Exception as error:
             if isinstance(error, RemoteError) and error.exc_type == "Conflict":
-                return self._already_signed(session, error.value)
+                return self._doc_already_signed(session, error.value)
             errors = dw.field_errors(error)
             if errors is None:
                 raise
-            return self._consent_page(session, consent_id, errors=errors,
+            return self._doc_consent_page(session, consent_id, errors=errors,
                                       typed_name=signature["typed_name"], status=400)
         return web.redirect("/portal/documents/consents?notice=signed")
 
@@ -166,7 +166,7 @@ class PortalDocumentPages:
         consent = self.documents.get_consent(consent_id, session["acting_for"])
         if consent["kind"] != "release" or consent["status"] != "signed":
             return web.redirect(f"/portal/documents/consents/{consent_id}")
-        return self._documents_page("portal/documents_revoke.html", session, "consents", None,
+        return self._doc_page("portal/documents_revoke.html", session, "consents", None,
                                     consent=consent)
 
     @http("POST", "/portal/documents/consents/<consent_id>/revoke")
@@ -187,7 +187,7 @@ class PortalDocumentPages:
     def portal_resources(self, request, session):
         summary = self.documents.portal_summary.call_async(session["acting_for"])
         resources = self.documents.list_resources()
-        return self._documents_page("portal/documents_resources.html", session, "resources",
+        return self._doc_page("portal/documents_resources.html", session, "resources",
                                     summary.result(), resources=resources)
 
     @http("GET", "/portal/documents/resources/<resource_id>")
@@ -200,7 +200,7 @@ class PortalDocumentPages:
     @http("GET", "/portal/documents/upload")
     @signed_in("portal")
     def portal_upload_page(self, request, session):
-        return self._upload_page(session, notice=request.args.get("notice", ""))
+        return self._doc_upload_page(session, notice=request.args.get("notice", ""))
 
     @http("POST", "/portal/documents/upload")
     @dw.capped(dw.upload_limit)
@@ -210,7 +210,7 @@ class PortalDocumentPages:
                                                          dw.upload_max_bytes(self.settings))
         request_key = request.form.get("request_key", "")[:80]
         if problem:
-            return self._upload_page(session, errors={"file": problem}, request_key=request_key,
+            return self._doc_upload_page(session, errors={"file": problem}, request_key=request_key,
                                      status=400)
         try:
             self.documents.upload(session["acting_for"], filename, content_b64, dw.by_of(session),
@@ -219,7 +219,7 @@ class PortalDocumentPages:
             errors = dw.field_errors(error)
             if errors is None:
                 raise
-            return self._upload_page(session, errors=errors, request_key=request_key, status=400)
+            return self._doc_upload_page(session, errors=errors, request_key=request_key, status=400)
         return web.redirect("/portal/documents/upload?notice=uploaded")
 
     @http("GET", "/portal/documents/upload/<document_id>")
@@ -231,44 +231,44 @@ class PortalDocumentPages:
                                    self.documents.open_document(document_id, client_id), client_id)
 
     # ---- the pieces -------------------------------------------------------------------
-    def _form_templates(self) -> list:
+    def _doc_form_templates(self) -> list:
         return self.reference_cache.get_or_load("form_templates",
                                                 self.documents.list_form_templates)
 
-    def _documents_page(self, template, session, section, summary, status=200, **context):
+    def _doc_page(self, template, session, section, summary, status=200, **context):
         context.setdefault("notice", "")
         return web.page(template, status=status, session=session,
                         organization=self._organization(), section=section,
                         summary=summary or {}, notices=NOTICES, **context)
 
-    def _form_page(self, session, assignment_id, errors=None, answers=None, notice="",
+    def _doc_form_page(self, session, assignment_id, errors=None, answers=None, notice="",
                    status=200):
         client_id = session["acting_for"]
         summary = self.documents.portal_summary.call_async(client_id)
         form = self.documents.get_form(assignment_id, client_id)
         shown = form.get("answers") or {} if form["status"] == "completed" else (answers or {})
-        return self._documents_page("portal/documents_form.html", session, "forms",
+        return self._doc_page("portal/documents_form.html", session, "forms",
                                     summary.result(), status=status, form=form, errors=errors or {},
                                     answers=shown, notice=notice,
                                     max_score=MAX_SCORE.get(form["form_key"]))
 
-    def _consent_page(self, session, consent_id, errors=None, typed_name="", status=200):
+    def _doc_consent_page(self, session, consent_id, errors=None, typed_name="", status=200):
         client_id = session["acting_for"]
         summary = self.documents.portal_summary.call_async(client_id)
         consent = self.documents.get_consent(consent_id, client_id)
-        return self._documents_page("portal/documents_consent.html", session, "consents",
+        return self._doc_page("portal/documents_consent.html", session, "consents",
                                     summary.result(), status=status, consent=consent,
                                     errors=errors or {}, typed_name=typed_name)
 
-    def _already_signed(self, session, message):
-        return self._documents_page("portal/documents_already.html", session, "consents", None,
+    def _doc_already_signed(self, session, message):
+        return self._doc_page("portal/documents_already.html", session, "consents", None,
                                     status=409, message=message or ALREADY_SIGNED)
 
-    def _upload_page(self, session, errors=None, request_key="", notice="", status=200):
+    def _doc_upload_page(self, session, errors=None, request_key="", notice="", status=200):
         client_id = session["acting_for"]
         summary = self.documents.portal_summary.call_async(client_id)
         uploads = self.documents.list_documents(client_id)
-        return self._documents_page("portal/documents_upload.html", session, "upload",
+        return self._doc_page("portal/documents_upload.html", session, "upload",
                                     summary.result(), status=status, uploads=uploads,
                                     errors=errors or {}, notice=notice,
                                     request_key=request_key or secrets.token_urlsafe(18),
