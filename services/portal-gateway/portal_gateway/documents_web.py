@@ -151,3 +151,21 @@ def drawing_of(form) -> str:
     """A drawn signature as the pad left it (a PNG data URL), or ""."""
     drawing = (form.get("drawing") or "").strip()
     return drawing if DATA_URL.match(drawing) else ""
+
+
+CONTACTS_READ_ONLY = ("A contact under a release of information can read what it allows, but only the "
+                      "client or a guardian can sign, upload or fill in forms.")
+
+
+def acts_for_the_client(method):
+    """Under @signed_in("portal"): signing, uploading and answering are the
+    client's (or a guardian's); a third-party contact (a session with a
+    narrower `scope`, see portal_scope) is refused and the refusal audited."""
+    @functools.wraps(method)
+    def wrapper(self, request, session, **kwargs):
+        if session.get("scope", "full") != "full":
+            self.clients.record_access(actor_of(session, request), "denied:document.write",
+                                       session.get("acting_for"), outcome="denied")
+            return web.error_page(403, CONTACTS_READ_ONLY, session=session, area="portal")
+        return method(self, request, session=session, **kwargs)
+    return wrapper

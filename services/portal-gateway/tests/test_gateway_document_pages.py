@@ -36,6 +36,10 @@ def session_of(token):
     if token in PERMISSIONS:
         return {**common, "kind": "staff", "subject_id": f"st_{token}", "role": token,
                 "name": f"Staff {token}", "permissions": PERMISSIONS[token]}
+    if token == "contact":   # a third-party contact under a release (the shell adds `scope`)
+        return {**common, "kind": "portal", "subject_id": "pa_9", "acting_for": "cl_1", "name": "Jordan Lee",
+                "scope": "billing_and_clinical", "permissions": [],
+                "clients": [{"id": "cl_1", "name": "Avery Lee", "scope": "billing_and_clinical"}]}
     return {**common, "kind": "portal", "subject_id": "pa_1", "acting_for": "cl_1", "name": "Avery Lee",
             "clients": [{"id": "cl_1", "name": "Avery Lee"}], "permissions": []}
 
@@ -149,6 +153,10 @@ class Documents:
                 "forms_outstanding": sum(1 for f in STATE["forms"].values()
                                          if f["client_id"] == client_id and f["status"] == "assigned"),
                 "handbook": None}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def part2_notice(self):
+        return "42 CFR part 2 prohibits unauthorized disclosure of these records."
 
     @rpc(expected_exceptions=EXPECTED)
     def list_form_templates(self):
@@ -328,7 +336,7 @@ def gateway(container_factory, rabbit_config):
 
 
 def cookies(who):
-    return {("cairn_portal_session" if who == "portal" else "cairn_staff_session"): who}
+    return {("cairn_portal_session" if who in ("portal", "contact") else "cairn_staff_session"): who}
 
 
 def get(url, who="portal"):
@@ -501,6 +509,19 @@ def test_another_clients_ids_are_not_found_and_audited(gateway):
     assert len(denied("cl_1")) == 7
     assert all(call[2] == "denied:document.read" for call in denied("cl_1"))
     assert STATE["consents"]["co_x"]["status"] == "outstanding"
+
+
+def test_a_contact_under_a_release_reads_but_cannot_sign_upload_or_answer(gateway):
+    assert get(f"{gateway}/portal/documents/consents", "contact").status_code == 200
+    signed = post(f"{gateway}/portal/documents/consents/co_1", "contact", data={"typed_name": "Jordan Lee"})
+    assert signed.status_code == 403 and "only the client or a guardian can sign" in signed.text
+    uploaded = post(f"{gateway}/portal/documents/upload", "contact",
+                    files={"file": ("x.pdf", b"%PDF-1.4", "application/pdf")})
+    assert uploaded.status_code == 403
+    assert post(f"{gateway}/portal/documents/forms/fa_1", "contact", data={"a-1": "0"}).status_code == 403
+    assert not [c for c in CALLS if c[0] in ("sign_consent", "upload", "submit_form")]
+    assert [c[2] for c in denied("cl_1")] == ["denied:document.write"] * 3
+    assert STATE["consents"]["co_1"]["status"] == "outstanding"
 
 
 # ---- staff ---------------------------------------------------------------------------

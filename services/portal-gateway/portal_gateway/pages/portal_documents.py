@@ -62,6 +62,7 @@ class PortalDocumentPages:
     @http("POST", "/portal/documents/forms/<assignment_id>")
     @signed_in("portal")
     @dw.not_found_is_denied("portal")
+    @dw.acts_for_the_client
     def portal_submit_form(self, request, session, assignment_id):
         answers = answers_of(request.form)
         try:
@@ -87,6 +88,7 @@ class PortalDocumentPages:
 
     @http("POST", "/portal/documents/surveys/<form_key>/start")
     @signed_in("portal")
+    @dw.acts_for_the_client
     def portal_start_survey(self, request, session, form_key):
         assignment = self.documents.start_survey(session["acting_for"], form_key, dw.by_of(session))
         return web.redirect(f"/portal/documents/forms/{assignment['id']}")
@@ -133,6 +135,7 @@ class PortalDocumentPages:
     @dw.capped(dw.form_limit)
     @signed_in("portal")
     @dw.not_found_is_denied("portal")
+    @dw.acts_for_the_client
     def portal_sign_consent(self, request, session, consent_id):
         signature = {"typed_name": " ".join(request.form.get("typed_name", "").split()),
                      "drawing": dw.drawing_of(request.form)}
@@ -172,6 +175,7 @@ class PortalDocumentPages:
     @http("POST", "/portal/documents/consents/<consent_id>/revoke")
     @signed_in("portal")
     @dw.not_found_is_denied("portal")
+    @dw.acts_for_the_client
     def portal_revoke(self, request, session, consent_id):
         try:
             self.documents.revoke_consent(consent_id, session["acting_for"], dw.by_of(session))
@@ -205,6 +209,7 @@ class PortalDocumentPages:
     @http("POST", "/portal/documents/upload")
     @dw.capped(dw.upload_limit)
     @signed_in("portal")
+    @dw.acts_for_the_client
     def portal_upload(self, request, session):
         filename, content_b64, problem = dw.read_upload(request, "file",
                                                          dw.upload_max_bytes(self.settings))
