@@ -326,7 +326,8 @@ class Documents:
 @pytest.fixture
 def gateway(container_factory, rabbit_config):
     port = free_port()
-    config = {**rabbit_config, "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}", "UPLOAD_MAX_BYTES": UPLOAD_MAX}
+    config = {**rabbit_config, "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}", "UPLOAD_MAX_BYTES": UPLOAD_MAX,
+              "EXPOSE_RPC_COUNT": "1"}
     for service in (Clients, Documents, PortalGateway):
         container_factory(service, config).start()
     CALLS.clear()
@@ -522,6 +523,21 @@ def test_a_contact_under_a_release_reads_but_cannot_sign_upload_or_answer(gatewa
     assert not [c for c in CALLS if c[0] in ("sign_consent", "upload", "submit_form")]
     assert [c[2] for c in denied("cl_1")] == ["denied:document.write"] * 3
     assert STATE["consents"]["co_1"]["status"] == "outstanding"
+
+
+def test_each_portal_documents_page_costs_at_most_two_rpcs(gateway):
+    """Once the session, organization and templates are cached: the page's
+    own read and the badge's summary, asked at once."""
+    pages = ["/portal/documents", "/portal/documents/forms", "/portal/documents/forms/fa_1",
+             "/portal/documents/surveys", "/portal/documents/notes", "/portal/documents/notes/no_1",
+             "/portal/documents/consents", "/portal/documents/consents/co_1",
+             "/portal/documents/resources", "/portal/documents/upload"]
+    for url in pages:
+        get(gateway + url)
+    for url in pages:
+        page = get(gateway + url)
+        assert page.status_code == 200, url
+        assert int(re.search(r'rpc;desc="(\d+)"', page.headers["Server-Timing"]).group(1)) <= 2, url
 
 
 # ---- staff ---------------------------------------------------------------------------

@@ -183,6 +183,9 @@ class StaffDocumentPages:
     def staff_confirm_revoke(self, request, session, client_id, consent_id):
         client = self.clients.get_client.call_async(client_id, actor_of(session, request))
         consent = self.documents.get_consent(consent_id, client_id)
+        if consent["kind"] != "release" or consent["status"] == "revoked":
+            client.result()
+            return web.redirect(f"/staff/clients/{client_id}/documents#consents")
         return web.page("staff/documents_revoke.html", session=session, client=client.result(),
                         consent=consent)
 
