@@ -255,7 +255,7 @@ class PortalDocumentPages:
         return self._doc_page("portal/documents_form.html", session, "forms",
                                     summary.result(), status=status, form=form, errors=errors or {},
                                     answers=shown, notice=notice,
-                                    max_score=MAX_SCORE.get(form["form_key"]))
+                                    max_score=form.get("max_score") or MAX_SCORE.get(form["form_key"]))
 
     def _doc_consent_page(self, session, consent_id, errors=None, typed_name="", status=200):
         client_id = session["acting_for"]
