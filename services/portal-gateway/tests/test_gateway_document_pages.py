@@ -235,8 +235,11 @@ class Documents:
     @rpc(expected_exceptions=EXPECTED)
     def get_consent(self, consent_id, client_id=None):
         found = mine("consents", consent_id, client_id)
+        signature = None if not found["signed_at"] else {
+            "typed_name": found["signer_name"], "method": "drawn", "signed_at": found["signed_at"],
+            "ip": "203.0.113.9", "user_agent": "Firefox", "sha256": "ab" * 32, "verified": True}
         return {**found, "text": f"I agree to {found['title'].lower()}.\n\nSecond paragraph.",
-                "signature": None}
+                "signature": signature}
 
     @rpc(expected_exceptions=EXPECTED)
     def sign_consent(self, consent_id, client_id, signature, by, ip, user_agent):
@@ -603,6 +606,15 @@ def test_staff_upload_download_and_revoke_a_release(gateway):
     assert confirm.status_code == 200 and "Jordan Lee" in confirm.text
     revoked = post(f"{gateway}/staff/clients/cl_1/documents/consents/co_3/revoke", "front")
     assert revoked.status_code == 303 and ("revoke_consent", "co_3", "cl_1", "staff") in CALLS
+
+
+def test_staff_see_a_signed_consent_its_text_and_how_it_was_signed(gateway):
+    page = get(f"{gateway}/staff/clients/cl_1/documents/consents/co_3", "front")
+    text = visible(page.text)
+    assert page.status_code == 200 and "I agree to release of information." in text
+    assert "Typed name and drawing" in text and "203.0.113.9" in text and "ab" * 32 in text
+    assert "Signed copy unchanged Yes" in text and "Revoke this release" in text
+    assert get(f"{gateway}/staff/clients/cl_1/documents/consents/co_x", "front").status_code == 404
 
 
 def test_staff_asking_for_another_clients_ids_get_404_audited(gateway):

@@ -169,6 +169,15 @@ class StaffDocumentPages:
             return self._doc_refused(request, session, client_id, "consent", error, form)
         return web.redirect(f"/staff/clients/{client_id}/documents?notice=requested#consents")
 
+    @http("GET", "/staff/clients/<client_id>/documents/consents/<consent_id>")
+    @signed_in("staff", "documents.read")
+    @dw.not_found_is_denied("staff")
+    def staff_consent(self, request, session, client_id, consent_id):
+        client = self.clients.get_client.call_async(client_id, actor_of(session, request))
+        consent = self.documents.get_consent(consent_id, client_id)
+        return web.page("staff/documents_consent.html", session=session, client=client.result(),
+                        consent=consent)
+
     @http("GET", "/staff/clients/<client_id>/documents/consents/<consent_id>/signed.pdf")
     @signed_in("staff", "documents.read")
     @dw.not_found_is_denied("staff")
