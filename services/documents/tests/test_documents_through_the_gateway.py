@@ -149,7 +149,7 @@ def test_the_documents_pages_through_the_real_service(start_documents, container
     assert r.status_code == 303, text(r.text)[-500:]
     res = p.get(f"{base}/portal/documents/resources").text
     assert "Start this survey" in res
-    assert "/portal/handbook" in p.get(f"{base}/portal/documents").text
+    assert "On file: Handbook.pdf" in s.get(f"{base}/staff/settings/resources").text
     # notes
     r = s.post(f"{base}/staff/clients/cl_1/documents/notes", data={"csrf": "c", "kind": "treatment_plan", "title": "Plan", "body": "Weekly.", "written_on": "2026-11-20", "author_name": "Dr. Rivera"}, allow_redirects=False)
     assert r.status_code == 303, text(r.text)[-500:]

@@ -373,6 +373,11 @@ def test_the_documents_area_has_its_sub_menu_and_a_badge_with_the_consents_to_si
     badge = re.search(r'<span class="badge" data-testid="consents-badge">(.*?)</span></span>', menu).group(1)
     assert badge == '2<span class="visually-hidden"> to sign'
     assert "2 to sign" in page.text and "1 to do" in page.text
+    waiting = re.search(r'data-testid="waiting">(.*?)</ul>', page.text, re.S).group(1)
+    assert re.findall(r'href="([^"]+)" aria-label="([^"]+)"', waiting) == [
+        ("/portal/documents/forms/fa_1", "Fill in PHQ-9"),
+        ("/portal/documents/consents/co_1", "Sign Consent to treatment"),
+        ("/portal/documents/consents/co_2", "Sign Telehealth consent")]
 
 
 def test_a_consent_is_signed_typed_and_drawn_once_and_the_badge_drops(gateway):

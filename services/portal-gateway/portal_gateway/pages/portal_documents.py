@@ -38,8 +38,16 @@ class PortalDocumentPages:
     @http("GET", "/portal/documents")
     @signed_in("portal")
     def portal_documents(self, request, session):
-        summary = self.documents.portal_summary(session["acting_for"])
-        return self._doc_page("portal/documents.html", session, "overview", summary)
+        """What is waiting: the forms to fill in and the consents to sign (the
+        two lists make the badge's count; no summary needed)."""
+        client_id = session["acting_for"]
+        forms = self.documents.list_forms.call_async(client_id)
+        consents = [c for c in self.documents.list_consents(client_id) if c["status"] == "outstanding"]
+        to_do = [f for f in forms.result() if f["status"] != "completed"]
+        return self._doc_page("portal/documents.html", session, "overview",
+                              {"consents_outstanding": len(consents),
+                               "forms_outstanding": len(to_do)},
+                              to_do=to_do, to_sign=consents)
 
     # ---- forms and surveys ----------------------------------------------------------
     @http("GET", "/portal/documents/forms")
