@@ -30,6 +30,7 @@ NOTICES = {"uploaded": "File uploaded. The client sees it in the portal under Up
            "resource-removed": "Resource no longer shown in the portal.",
            "handbook": "Handbook saved. Patients download it from the portal home page."}
 ITEM9_IDS = ("9", "q9", "item9", "item_9", "phq9_9")
+FLAG_DETAILS = 3   # flagged forms whose item-9 answer the tab asks for (newest first)
 
 
 def without_clinical(form: dict) -> dict:
@@ -255,10 +256,12 @@ class StaffDocumentPages:
         record = record.result()
         forms = assigned.result()
         if clinical:
-            flagged = {f["id"]: self.documents.get_form.call_async(f["id"], client_id)
-                       for f in forms if f.get("flagged")}
-            forms = [{**f, "item9": item9_answer(flagged[f["id"]].result())} if f["id"] in flagged
-                     else f for f in forms]
+            # the item-9 answer of the newest flagged forms (older ones say "above 0")
+            newest = sorted((f for f in forms if f.get("flagged")),
+                            key=lambda f: f.get("completed_at") or "", reverse=True)[:FLAG_DETAILS]
+            flagged = {f["id"]: self.documents.get_form.call_async(f["id"], client_id) for f in newest}
+            forms = [{**f, "item9": item9_answer(flagged[f["id"]].result()) if f["id"] in flagged
+                      else "above 0"} if f.get("flagged") else f for f in forms]
         else:
             forms = [without_clinical(f) for f in forms]
         typed = forms_typed or {}
