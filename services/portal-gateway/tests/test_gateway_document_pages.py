@@ -521,7 +521,11 @@ def test_another_clients_ids_are_not_found_and_audited(gateway):
 
 
 def test_a_contact_under_a_release_reads_but_cannot_sign_upload_or_answer(gateway):
-    assert get(f"{gateway}/portal/documents/consents", "contact").status_code == 200
+    consents = get(f"{gateway}/portal/documents/consents", "contact")
+    assert consents.status_code == 200 and "Waiting for the client’s signature" in consents.text
+    assert 'aria-label="Sign' not in consents.text
+    assert 'type="file"' not in get(f"{gateway}/portal/documents/upload", "contact").text
+    assert 'name="typed_name"' not in get(f"{gateway}/portal/documents/consents/co_1", "contact").text
     signed = post(f"{gateway}/portal/documents/consents/co_1", "contact", data={"typed_name": "Jordan Lee"})
     assert signed.status_code == 403 and "only the client or a guardian can sign" in signed.text
     uploaded = post(f"{gateway}/portal/documents/upload", "contact",

@@ -252,7 +252,8 @@ class PortalDocumentPages:
         context.setdefault("notice", "")
         return web.page(template, status=status, session=session,
                         organization=self._organization(), section=section,
-                        summary=summary or {}, notices=NOTICES, **context)
+                        summary=summary or {}, notices=NOTICES,
+                        may_act=session.get("scope", "full") == "full", **context)
 
     def _doc_form_page(self, session, assignment_id, errors=None, answers=None, notice="",
                    status=200):
