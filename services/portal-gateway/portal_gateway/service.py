@@ -14,11 +14,15 @@ from portal_gateway import web
 from portal_gateway.payments_config import StripeJsConfig
 from portal_gateway.reads import CachedReads
 from portal_gateway.pages.admin import AdminPages
+from portal_gateway.pages.portal_documents import PortalDocumentPages       # documents (issue 9)
+from portal_gateway.pages.staff_documents import ResourceSettingsPages, StaffDocumentPages
 from portal_gateway.pages.auth import AuthPages
 from portal_gateway.pages.billing import BillingPages
 from portal_gateway.pages.staff_catalog import CatalogPages
 from portal_gateway.pages.pay import PayPages
 from portal_gateway.pages.portal import PortalPages
+from portal_gateway.pages.portal_appointments import PortalAppointmentPages
+from portal_gateway.pages.portal_messages import PortalMessagePages
 from portal_gateway.pages.portal_billing import PortalBillingPages
 from portal_gateway.pages.staff_clients import StaffClientPages
 from portal_gateway.pages.staff_ledger import StaffLedgerPages
@@ -28,14 +32,15 @@ from portal_gateway.pages.staff_plans import StaffPlanPages      # payment plans
 from portal_gateway.pages.statements import StatementPages  # statements, superbills, PDFs
 from portal_gateway.pages.portal_estimates import PortalEstimatePages
 from portal_gateway.pages.staff_estimates import StaffEstimatePages
-from portal_gateway.pages.portal_documents import PortalDocumentPages
-from portal_gateway.pages.staff_documents import ResourceSettingsPages, StaffDocumentPages
+from portal_gateway.pages.portal_contacts import PortalContactPages   # contacts, insurance, releases
 
 
 class PortalGateway(CachedReads, AuthPages, StaffClientPages, BillingPages, StaffPaymentPages, AdminPages,
+                    PortalDocumentPages, StaffDocumentPages, ResourceSettingsPages,
                     CatalogPages, StaffLedgerPages, StaffPlanPages, StatementPages, StaffEstimatePages,
                     PortalPages, PortalBillingPages, PayPages, PortalPlanPages, PortalEstimatePages,
-                    PortalDocumentPages, StaffDocumentPages, ResourceSettingsPages):
+                    PortalAppointmentPages, PortalMessagePages):
+                    PortalContactPages):
     name = "portal-gateway"
     # A page gives up on a read after 10 s: a person will not wait longer. A
     # payment may wait on Stripe (20 s per try in the payments service), so
