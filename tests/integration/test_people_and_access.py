@@ -123,12 +123,13 @@ def test_guardian_switches_between_linked_clients_and_is_refused_a_third(cairn):
     guardian = cairn.sign_in("portal", "morgan@demo.cairn.test", "demo-portal-2026")
     home = guardian.get("/portal").text
     assert "Ellis Reyes" in home and "Kai Reyes" in home
+    assert "Welcome, Morgan Reyes" in home                  # a guardian is greeted by their own name
     csrf = guardian.csrf("/portal")
     switched = guardian.post("/portal/switch", data={"csrf": csrf, "client_id": "cl_demo_kai"})
-    assert "Welcome, Kai" in switched.text
+    assert "You are viewing <strong>Kai Reyes</strong>" in switched.text
     refused = guardian.post("/portal/switch", data={"csrf": csrf, "client_id": "cl_demo_avery"})
     assert refused.status_code == 403
-    assert "Welcome, Kai" in guardian.get("/portal").text
+    assert "You are viewing <strong>Kai Reyes</strong>" in guardian.get("/portal").text
 
 
 def test_roles_are_checked_on_every_staff_page(cairn):

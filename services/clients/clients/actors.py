@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from servicekit import clock
 from servicekit.errors import Forbidden, InvalidInput
 
 from clients import audit, domain
-from clients.models import AccountClient, Client, PortalAccount, StaffUser
+from clients.models import AccountClient, Client, Contact, PortalAccount, StaffUser
 
 FORBIDDEN = "You do not have permission to do that."
 
@@ -63,27 +64,51 @@ def require(session: Session, raw, permission: str, action: str,
             return actor
         reason = f"role {actor.role} lacks {permission}"
     else:
-        linked = relationship(session, actor.id, actor.client_id) is not None
-        if domain.portal_may(permission, actor.client_id, client_id, linked):
+        how = relationship(session, actor.id, actor.client_id)
+        if domain.portal_may(permission, actor.client_id, client_id, how is not None, how):
             return actor
         reason = f"portal may not {permission} here"
     raise audit.refuse(session, Forbidden(FORBIDDEN), actor.kind, actor.id, action, client_id,
                        ip=actor.ip, detail=reason)
 
 
+def _counts(link: AccountClient, contact: Contact | None) -> bool:
+    """A self / guardian / responsible-party link always counts; a contact's
+    only while its release of information lets it in today."""
+    if link.relationship != "contact":
+        return True
+    return contact is not None and domain.contact_link_open(
+        contact.active, contact.release_status, contact.roi_start, contact.roi_end, clock.today())
+
+
 def relationship(session: Session, account_id: str, client_id: str | None) -> str | None:
-    """How the account is linked to the client, or None."""
+    """How the account is linked to the client (if the link counts now), or None."""
     if not client_id:
         return None
     link = session.get(AccountClient, (account_id, client_id))
-    return link.relationship if link else None
+    if link is None:
+        return None
+    contact = session.get(Contact, link.contact_id) if link.contact_id else None
+    return link.relationship if _counts(link, contact) else None
 
 
-def linked_clients(session: Session, account_id: str) -> list[tuple[Client, str]]:
-    """The clients a portal account may act for: itself first, then by name."""
+def linked_clients(session: Session, account_id: str) -> list[tuple[Client, str, str]]:
+    """(client, relationship, scope) for each client a portal account may act
+    for now: itself first, then by name. Scope: "full", or what a third-party
+    contact may receive ("billing" | "billing_and_clinical")."""
     rows = session.execute(
-        select(Client, AccountClient.relationship)
+        select(Client, AccountClient, Contact)
         .join(AccountClient, AccountClient.client_id == Client.id)
+        .outerjoin(Contact, Contact.id == AccountClient.contact_id)
         .where(AccountClient.account_id == account_id)
         .order_by(Client.first_name, Client.last_name, Client.id)).all()
-    return sorted(((client, rel) for client, rel in rows), key=lambda row: row[1] != "self")
+    found = [(client, link.relationship,
+              domain.scope_of(link.relationship, contact.may_receive if contact else None))
+             for client, link, contact in rows if _counts(link, contact)]
+    return sorted(found, key=lambda row: row[1] != "self")
+
+
+def has_links(session: Session, account_id: str) -> bool:
+    """Whether the account is linked to any client at all (counting or not)."""
+    return session.scalar(select(AccountClient.client_id)
+                          .where(AccountClient.account_id == account_id).limit(1)) is not None

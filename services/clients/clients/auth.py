@@ -24,6 +24,8 @@ GENERIC = ("That email and password do not match, or the account is locked for a
 BAD_CODE = "That code is not right. Check the time on your device and try again."
 CHALLENGE_GONE = "Signing in took too long. Please start again."
 SESSION_GONE = "Your session has ended. Please sign in again."
+ACCESS_ENDED = ("Your portal access has ended: the release of information that let you in is "
+                "no longer active. Call the clinic if you think this is wrong.")
 
 
 def check_password(session: Session, settings: Settings, kind: str, login, password, ip: str):
@@ -87,6 +89,10 @@ def start_session(session: Session, settings: Settings, subject, ip: str, how: s
     """A new session with a new random token (only its SHA-256 is kept)."""
     kind, now, token = credentials.kind_of(subject), utcnow(), domain.new_token()
     clients = actors.linked_clients(session, subject.id) if kind == "portal" else []
+    if kind == "portal" and not clients and actors.has_links(session, subject.id):
+        # only third-party contact links, none of them let in by an active release today
+        raise audit.refuse(session, Unauthorized(ACCESS_ENDED), kind, subject.id,
+                           f"{kind}.sign_in_failed", ip=ip, detail="no active release")
     record = SignInSession(id=domain.token_digest(token), kind=kind, subject_id=subject.id,
                            csrf=secrets.token_urlsafe(24), ip=ip,
                            acting_for=clients[0][0].id if clients else None,
@@ -133,7 +139,13 @@ def commit_if_changed(session: Session) -> None:
 
 def describe(session: Session, settings: Settings, record: SignInSession, subject) -> dict:
     clients = actors.linked_clients(session, subject.id) if record.kind == "portal" else []
-    if record.kind == "portal" and record.acting_for not in {c.id for c, _ in clients}:
+    if record.kind == "portal" and not clients and actors.has_links(session, subject.id):
+        # a contact whose release lapsed (its end date passed): signed out
+        record.ended_at = utcnow()
+        session_ended(session, record.kind, record.subject_id, record.id)
+        session.commit()
+        raise Unauthorized(SESSION_GONE)
+    if record.kind == "portal" and record.acting_for not in {c.id for c, _, _ in clients}:
         record.acting_for = clients[0][0].id if clients else None
         changed(session)
     return views.session_out(record, subject, settings.session_times, clients=clients)

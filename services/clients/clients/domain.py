@@ -11,7 +11,11 @@ from datetime import date, datetime, timedelta
 
 # ---- profiles ----------------------------------------------------------------
 KINDS = ("client", "inquiry", "account")
-RELATIONSHIPS = ("self", "guardian", "responsible_party")
+# how a portal account is linked to a client; "contact" is a third-party
+# contact let in by an active release of information (invite_contact_to_portal)
+RELATIONSHIPS = ("self", "guardian", "responsible_party", "contact")
+INVITE_RELATIONSHIPS = ("self", "guardian", "responsible_party")
+RELEASE_STATUSES = ("none", "pending", "active", "revoked")
 MAY_RECEIVE = ("billing", "billing_and_clinical")
 SUBSCRIBER_RELATIONSHIPS = ("self", "spouse", "child", "other")
 PRIORITIES = ("primary", "secondary")
@@ -35,6 +39,47 @@ def check_release(may_receive: str, start: date | None, end: date | None) -> Non
                          "clinical information")
     if start and end and end < start:
         raise RuleBroken("roi_end must be on or after roi_start")
+
+
+# ---- releases of information -------------------------------------------------
+def contact_link_open(active: bool, release_status: str, start: date | None,
+                      end: date | None, today: date) -> bool:
+    """Whether a third-party contact's portal link counts today: the contact
+    is active, its release is signed and not revoked, and today is within
+    roi_start..roi_end (an open end is no limit)."""
+    return (active and release_status == "active"
+            and (start is None or start <= today) and (end is None or today <= end))
+
+
+def scope_of(relationship: str, may_receive: str | None = None) -> str:
+    """What a portal account sees of a client: "full" for the client, a
+    guardian or a responsible party; a contact's `may_receive`."""
+    return may_receive or "billing" if relationship == "contact" else "full"
+
+
+def release_requested(current: str | None, status: str, consent_id: str) -> tuple[str, str]:
+    """(consent id, status) after the gateway asked for a release consent.
+    Asked again for the same consent: no step back from signed or revoked."""
+    if current == consent_id and status in ("active", "revoked"):
+        return current, status
+    return consent_id, "pending"
+
+
+def release_signed(current: str | None, status: str, consent_id: str,
+                   revoked: bool) -> tuple[str | None, str]:
+    """(consent id, status) after ConsentSigned. A consent already revoked
+    (its ConsentRevoked came first) never activates."""
+    if revoked:
+        return current, status
+    return consent_id, "active"
+
+
+def release_revoked(current: str | None, status: str, consent_id: str) -> tuple[str | None, str]:
+    """(consent id, status) after ConsentRevoked: only the consent that
+    governs the contact (or the first one it hears of) changes it."""
+    if current in (None, consent_id):
+        return consent_id, "revoked"
+    return current, status
 
 
 def check_coverage(effective_on: date, end_on: date | None) -> None:
@@ -64,6 +109,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 }
 # What a portal account may do, and only for the client it is acting for.
 PORTAL_PERMISSIONS = frozenset({"clients.read", "contacts.write", "insurance.write"})
+# A third-party contact (a release of information) only reads what it allows.
+CONTACT_PERMISSIONS = frozenset({"clients.read"})
 
 
 def permissions_for(role: str) -> frozenset[str]:
@@ -75,8 +122,9 @@ def staff_may(role: str, permission: str, active: bool = True) -> bool:
 
 
 def portal_may(permission: str, acting_for: str | None, client_id: str | None,
-               linked: bool) -> bool:
-    return (permission in PORTAL_PERMISSIONS and client_id is not None
+               linked: bool, relationship: str | None = None) -> bool:
+    allowed = CONTACT_PERMISSIONS if relationship == "contact" else PORTAL_PERMISSIONS
+    return (permission in allowed and client_id is not None
             and acting_for == client_id and linked)
 
 

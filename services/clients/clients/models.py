@@ -90,6 +90,19 @@ class Contact(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
+    # the release of information (a consent the documents service keeps):
+    # none | pending (asked for, not signed) | active (signed) | revoked
+    release_consent_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    release_status: Mapped[str] = mapped_column(String(10), default="none", server_default="none")
+
+
+class RevokedRelease(Base):
+    """A release consent that was revoked: a ConsentSigned for it that
+    arrives late (after the ConsentRevoked) never activates anything."""
+    __tablename__ = "revoked_releases"
+    consent_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    contact_id: Mapped[str] = mapped_column(String(40))
+    revoked_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 class InsurancePolicy(Base):
@@ -145,12 +158,16 @@ class PortalAccount(Credentials, Base):
 
 
 class AccountClient(Base):
-    """Whom a portal account may act for: itself, or a guardian's minors."""
+    """Whom a portal account may act for: itself, a guardian's minors, or
+    (as a third-party contact) a client whose release of information is
+    active."""
     __tablename__ = "account_clients"
     account_id: Mapped[str] = mapped_column(ForeignKey("portal_accounts.id"), primary_key=True)
     client_id: Mapped[str] = mapped_column(ForeignKey("clients.id"), primary_key=True, index=True)
-    relationship: Mapped[str] = mapped_column(String(30))  # self | guardian | responsible_party
+    relationship: Mapped[str] = mapped_column(String(30))  # self | guardian | responsible_party | contact
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    # relationship "contact": the third-party contact whose release lets it in
+    contact_id: Mapped[str | None] = mapped_column(ForeignKey("contacts.id"), nullable=True)
 
 
 class SignInSession(Base):

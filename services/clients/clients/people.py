@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 # ---- portal accounts ---------------------------------------------------------
 def invite(session: Session, actor: Actor, client: Client, email: str, name: str,
-           relationship: str) -> dict:
+           relationship: str, contact_id: str | None = None) -> dict:
     """Create (or reuse) the portal account with this email, link it to the
     client, and ask notifications to send a welcome link."""
     if client.kind == "inquiry":
@@ -40,9 +40,10 @@ def invite(session: Session, actor: Actor, client: Client, email: str, name: str
     link = session.get(AccountClient, (account.id, client.id))
     if link is None:
         session.add(AccountClient(account_id=account.id, client_id=client.id,
-                                  relationship=relationship, created_at=utcnow()))
+                                  relationship=relationship, contact_id=contact_id,
+                                  created_at=utcnow()))
     else:
-        link.relationship = relationship
+        link.relationship, link.contact_id = relationship, contact_id
     record_event(session, SOURCE, "PortalInviteRequested", {
         "account_id": account.id, "client_id": client.id, "invited_by": actor.id,
         "invited_by_name": actor.name})
@@ -51,6 +52,12 @@ def invite(session: Session, actor: Actor, client: Client, email: str, name: str
     log.info("portal account %s invited for client %s by %s", account.id, client.id, actor.id)
     return {"account_id": account.id, "client_id": client.id, "username": account.username,
             "relationship": relationship, "created": created}
+
+
+def account_link(session: Session, email: str, client_id: str) -> AccountClient | None:
+    """The link of the portal account with this email to the client, if any."""
+    account = credentials.find_by_login(session, "portal", email)
+    return session.get(AccountClient, (account.id, client_id)) if account else None
 
 
 def load_account(session: Session, account_id) -> PortalAccount:

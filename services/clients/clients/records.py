@@ -13,11 +13,13 @@ from servicekit.db import utcnow
 from servicekit.errors import Conflict, InvalidInput, NotFound
 from servicekit.outbox import record_event
 
-from clients import audit, domain
+from clients import audit, domain, releases
 from clients.actors import Actor
 from clients.models import Client, Contact, InsurancePolicy
 
 SOURCE = "clients"
+# what a release of information covers: changing one needs a new release
+RELEASE_TERMS = {"may_receive", "roi_start", "roi_end"}
 log = logging.getLogger(__name__)
 
 
@@ -133,6 +135,13 @@ def update_contact(session: Session, actor: Actor, contact: Contact, changes: di
     if changed:
         contact.updated_at = utcnow()
         _contact_event(session, contact, "updated")
+    if set(changed) & RELEASE_TERMS and contact.release_status in ("pending", "active"):
+        # what the signed release covered is no longer what is on file: a new
+        # release is needed, and the contact's portal access stops now
+        if contact.release_status == "active":
+            releases.end_contact_access(session, contact)
+        contact.release_status = "none"
+        changed.append("release_status")
     audit.by(session, actor, "contact.update", contact.client_id,
              detail=f"contact {contact.id}: {_names(changed)}")
     return contact
@@ -143,6 +152,7 @@ def inactivate_contact(session: Session, actor: Actor, contact: Contact) -> Cont
     if contact.active:
         contact.active, contact.updated_at = False, utcnow()
         _contact_event(session, contact, "inactivated")
+        releases.end_contact_access(session, contact)   # a contact's portal access ends at once
     audit.by(session, actor, "contact.inactivate", contact.client_id,
              detail=f"contact {contact.id}: active")
     return contact

@@ -168,4 +168,10 @@ def invitation(email_address, name, relationship) -> dict:
     given = {"email": email_address, "name": name, "relationship": relationship}
     return {"email": email(given, required=True).lower(),
             "name": text(given, "name", 200, required=True),
-            "relationship": choice(given, "relationship", domain.RELATIONSHIPS)}
+            "relationship": choice(given, "relationship", domain.INVITE_RELATIONSHIPS)}
+
+
+def consent_id(value) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value.strip()) > 40:
+        raise InvalidInput("consent_id is required (at most 40 characters)")
+    return value.strip()

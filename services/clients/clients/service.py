@@ -14,11 +14,12 @@ from servicekit.outbox import OutboxRelay
 from clients.api_access import AccessApi
 from clients.api_org import OrganizationApi
 from clients.api_records import RecordsApi
+from clients.api_releases import ReleasesApi
 from clients.models import AuditEntry
 from clients.settings import ServiceSettings
 
 
-class ClientsService(RecordsApi, OrganizationApi, AccessApi):
+class ClientsService(RecordsApi, OrganizationApi, AccessApi, ReleasesApi):
     name = "clients"
     db = Database()
     relay = OutboxRelay()

@@ -40,6 +40,8 @@ def contact_out(contact: Contact) -> dict:
             "email": contact.email, "address": contact.address,
             "may_receive": contact.may_receive, "roi_start": _day(contact.roi_start),
             "roi_end": _day(contact.roi_end), "active": contact.active,
+            "release_status": contact.release_status,
+            "release_consent_id": contact.release_consent_id,
             "created_at": iso(contact.created_at), "updated_at": iso(contact.updated_at)}
 
 
@@ -87,7 +89,7 @@ def staff_contact(staff: StaffUser) -> dict:
 
 
 def session_out(record, subject, times: domain.SessionTimes, token: str | None = None,
-                clients: list[tuple[Client, str]] | None = None) -> dict:
+                clients: list[tuple[Client, str, str]] | None = None) -> dict:
     """SESSION: the token only when just created."""
     staff = record.kind == "staff"
     out = {"kind": record.kind, "subject_id": record.subject_id, "name": subject.name,
@@ -95,8 +97,8 @@ def session_out(record, subject, times: domain.SessionTimes, token: str | None =
            "permissions": sorted(domain.permissions_for(subject.role)) if staff else [],
            "csrf": record.csrf, "acting_for": record.acting_for,
            "clients": [{"id": c.id, "name": full_name(c), "first_name": c.first_name,
-                        "relationship": rel}
-                       for c, rel in clients or []],
+                        "relationship": rel, "scope": scope}
+                       for c, rel, scope in clients or []],
            "totp_enabled": bool(subject.totp_secret),
            "idle_expires_at": iso(times.idle_expires_at(record.last_seen_at, record.expires_at)),
            "expires_at": iso(record.expires_at)}

@@ -37,7 +37,8 @@ def test_portal_session_lists_the_clients_it_acts_for(clients):
     assert session["role"] == "patient" and session["permissions"] == []
     assert session["acting_for"] == "cl_avery"
     assert session["clients"] == [{"id": "cl_avery", "name": "Avery Lindqvist",
-                                   "first_name": "Avery", "relationship": "self"}]
+                                   "first_name": "Avery", "relationship": "self",
+                                   "scope": "full"}]
 
 
 def test_wrong_password_and_unknown_login_fail_alike(clients):

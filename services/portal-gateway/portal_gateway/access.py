@@ -12,7 +12,7 @@ from nameko.exceptions import RemoteError
 from servicekit import config
 from servicekit.db import iso, utcnow
 
-from portal_gateway import web
+from portal_gateway import portal_scope, web
 from portal_gateway.reads import MISSING, session_key
 
 STAFF_COOKIE = "cairn_staff_session"
@@ -101,6 +101,12 @@ def signed_in(area: str, permission: str | None = None):
                     return web.redirect(f"/{area}/login")
                 if request.method == "POST" and not same(session["csrf"], request.form.get("csrf")):
                     return web.error_page(403, "This form has expired. Go back, reload and try again.")
+                if area == "portal":        # a third-party contact sees what its release allows
+                    session, refused = portal_scope.scoped(self, request.path, session)
+                    if refused:
+                        self.clients.record_access(actor_of(session, request), f"denied:portal.{refused}",
+                                                   session["acting_for"])
+                        return web.error_page(403, portal_scope.NOT_SHARED, session=session, area=area)
                 if permission and permission not in session.get("permissions", ()):
                     self.clients.record_access(actor_of(session, request), f"denied:{permission}", None)
                     return web.error_page(403, "Your role does not allow this. Ask an administrator.",

@@ -159,18 +159,18 @@ def test_the_financial_tabs_statements_part_lists_them_and_shows_errors_by_their
 
 
 def test_the_portal_menu_is_a_list_that_wraps_whole_links_and_marks_the_page(gateway):
-    """Home, Billing, Statements, Estimates: list items (they wrap as whole
-    links at 390 px, no separators left at a line's start), the current one
-    marked; the account and Log out apart."""
+    """The left main menu: list items of whole links, no separators; a
+    Billing page (Statements) marks Billing; the account menu apart."""
     import re
     page = get(f"{gateway}/portal/billing/statements", "portal").text
-    menu = re.search(r'<nav class="main-nav" aria-label="Main">(.*?)</nav>', page, re.S).group(1)
+    menu = re.search(r'<nav class="portal-nav" aria-label="Main">(.*?)</nav>', page, re.S).group(1)
     assert re.findall(r'<li><a href="([^"]+)"( aria-current="page")?>([^<]+)</a></li>', menu) == [
-        ("/portal", "", "Home"), ("/portal/billing", "", "Billing"),
-        ("/portal/billing/statements", ' aria-current="page"', "Statements"),
-        ("/portal/estimates", "", "Estimates")]
+        ("/portal", "", "Home"), ("/portal/appointments", "", "Appointments"),
+        ("/portal/documents", "", "Documents"), ("/portal/billing", ' aria-current="page"', "Billing"),
+        ("/portal/contacts", "", "Contacts"), ("/portal/insurance", "", "Insurance"),
+        ("/portal/messages", "", "Messages")]
     assert "·" not in menu
-    assert '<nav class="inline account-nav" aria-label="Your account">' in page
+    assert '<ul id="account-menu" aria-label="Your account">' in page
 
 
 def test_the_portal_says_what_was_paid_on_an_invoice_a_credit_note_changed():
