@@ -39,7 +39,7 @@ class PortalGateway(CachedReads, AuthPages, StaffClientPages, BillingPages, Staf
                     PortalDocumentPages, StaffDocumentPages, ResourceSettingsPages,
                     CatalogPages, StaffLedgerPages, StaffPlanPages, StatementPages, StaffEstimatePages,
                     PortalPages, PortalBillingPages, PayPages, PortalPlanPages, PortalEstimatePages,
-                    PortalAppointmentPages, PortalMessagePages):
+                    PortalAppointmentPages, PortalMessagePages,
                     PortalContactPages):
     name = "portal-gateway"
     # A page gives up on a read after 10 s: a person will not wait longer. A
