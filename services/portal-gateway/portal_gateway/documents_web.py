@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import functools
 import re
+from urllib.parse import quote
 
 from nameko.exceptions import RemoteError
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -62,11 +63,20 @@ def download(reply: dict) -> Response:
     The bytes (local disk): an attachment, never cached."""
     if reply.get("url"):
         return Response("", status=302, headers={**web.SECURITY_HEADERS, "Location": reply["url"]})
-    filename = SAFE_NAME.sub("-", reply.get("filename") or "document") or "document"
     return Response(base64.b64decode(reply.get("content_b64") or ""),
                     mimetype=reply.get("content_type") or "application/octet-stream",
                     headers={**web.SECURITY_HEADERS, "Cache-Control": "no-store",
-                             "Content-Disposition": f'attachment; filename="{filename}"'})
+                             "Content-Disposition": attachment(reply.get("filename") or "")})
+
+
+def attachment(name: str) -> str:
+    """An attachment's header: an ASCII name for every browser, and the
+    person's own (accents, other scripts) for those that read filename*."""
+    name = "".join(ch for ch in name if ch.isprintable()).strip() or "document"
+    plain = SAFE_NAME.sub("-", name) or "document"
+    if plain == name:
+        return f'attachment; filename="{plain}"'
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 def audited_download(gateway, request, session, reply: dict, client_id, action="document.read"):

@@ -322,8 +322,7 @@ class Documents:
 
     @rpc(expected_exceptions=EXPECTED)
     def open_document(self, document_id, client_id=None):
-        mine("documents", document_id, client_id)
-        return pdf_download("upload.pdf")
+        return pdf_download(mine("documents", document_id, client_id)["filename"])
 
 
 @pytest.fixture
@@ -488,6 +487,18 @@ def test_an_upload_goes_through_as_multipart_and_shows_in_your_uploads(gateway):
     assert ("upload", "cl_1", "scan.pdf", 13, "portal", True) in CALLS
     listing = get(f"{gateway}/portal/documents/upload?notice=uploaded").text
     assert "Your uploads" in listing and "scan.pdf" in listing and "The clinic can see it now." in listing
+    download = get(f"{gateway}/portal/documents/upload/do_1")
+    assert download.content == PDF and download.headers["Content-Disposition"] == 'attachment; filename="scan.pdf"'
+    assert ("record_access", "portal", "document.read", "cl_1", "ok") in CALLS
+
+
+def test_a_download_keeps_the_persons_own_file_name_for_browsers_that_read_it(gateway):
+    post(f"{gateway}/portal/documents/upload",
+         files={"file": ("Carte d’assurance.pdf", b"%PDF-1.4 card", "application/pdf")})
+    download = get(f"{gateway}/portal/documents/upload/do_1")
+    assert download.headers["Content-Disposition"] == (
+        "attachment; filename=\"Carte d-assurance.pdf\"; "
+        "filename*=UTF-8''Carte%20d%E2%80%99assurance.pdf")
 
 
 def test_a_wrong_file_is_refused_next_to_the_field(gateway):
