@@ -656,6 +656,12 @@ def test_resources_settings_publish_unpublish_and_the_handbook(gateway):
                  data={"kind": "link", "title": "Crisis line", "url": "https://988lifeline.org"})
     assert added.headers["Location"] == "/staff/settings/resources?notice=resource-added"
     assert ("add_resource", "link", "Crisis line", "https://988lifeline.org") in CALLS
+    missing = post(f"{gateway}/staff/settings/resources", "admin", data={"kind": "file", "title": "Sleep"})
+    assert missing.status_code == 400 and 'id="file-error">Choose a file to upload.' in missing.text
+    assert 'value="Sleep"' in missing.text
+    filed = post(f"{gateway}/staff/settings/resources", "admin", data={"kind": "file", "title": "Sleep"},
+                 files={"file": ("sleep.pdf", b"%PDF-1.4 sleep", "application/pdf")})
+    assert filed.status_code == 303 and ("add_resource", "file", "Sleep", None) in CALLS
     assert post(f"{gateway}/staff/settings/resources/re_1/remove", "admin").status_code == 303
     assert ("remove_resource", "re_1") in CALLS
     saved = post(f"{gateway}/staff/settings/handbook", "admin",
