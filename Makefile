@@ -5,10 +5,11 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 LOCAL_PACKAGES := libs/contracts libs/servicekit deploy/local \
 	services/clients services/invoicing services/payments services/notifications \
-	services/portal-gateway
+	services/documents services/scheduling services/portal-gateway
 STAMP  := $(VENV)/.installed
 SERVICES := clients.service:ClientsService invoicing.service:InvoicingService \
-	payments.service:PaymentsService notifications.service:NotificationsService
+	payments.service:PaymentsService notifications.service:NotificationsService \
+	documents.service:DocumentsService scheduling.service:SchedulingService
 
 .PHONY: run test test-browser test-slow bench load install services-up dlq dlq-replay migrate rabbitmq-definitions reconcile statements clean
 
@@ -40,7 +41,7 @@ statements: install
 	@$(PY) -m invoicing.statements_cli $(if $(PERIOD),--period $(PERIOD)) $(if $(START),--start $(START)) $(if $(END),--end $(END))
 
 migrate: install
-	$(PY) -m servicekit.migrate clients invoicing payments notifications
+	$(PY) -m servicekit.migrate clients invoicing payments notifications documents scheduling
 
 # Playwright hangs under eventlet: browser folders run in their own pytest
 # processes, each stopping conftest lookup at its own folder.

@@ -9,7 +9,8 @@ from sqlalchemy import create_engine
 from servicekit.tables import messaging_metadata
 
 
-@pytest.mark.parametrize("service", ["clients", "invoicing", "payments", "notifications"])
+@pytest.mark.parametrize("service", ["clients", "invoicing", "payments", "notifications",
+                                     "documents", "scheduling"])
 def test_migrated_schema_matches_the_models(database_url, service):
     models = importlib.import_module(f"{service}.models")
     engine = create_engine(database_url(service))

@@ -65,6 +65,8 @@ Cairn is running.
   Demo payments: Avery Lindqvist has a Visa on file (the default); Jordan Okafor
     has a bank payment clearing (it settles when the sandbox clock moves on:
     curl -X POST {stack.sandbox_url}/_sandbox/clock/advance -d '{{"days": 4}}').
+  Demo appointments: Avery Lindqvist's telehealth appointment starts about five
+    minutes after start-up, so Join is open (staff: the client's Appointments tab).
   Emails are written to var/mail/ (open the .eml files; the links inside work).
   Stripe sandbox: {stack.sandbox_url} — its card form offers Stripe's test cards
     and bank accounts; nothing real is ever charged.

@@ -20,10 +20,13 @@ SERVICES = {
     "invoicing": "invoicing.service:InvoicingService",
     "payments": "payments.service:PaymentsService",
     "notifications": "notifications.service:NotificationsService",
+    "documents": "documents.service:DocumentsService",
     "portal-gateway": "portal_gateway.service:PortalGateway",
+    "scheduling": "scheduling.service:SchedulingService",
 }
-DEMO_SEEDS = ["clients.demo", "invoicing.demo"]
-MIGRATED = ["clients", "invoicing", "payments", "notifications"]
+DEMO_SEEDS = ["clients.demo", "invoicing.demo", "documents.demo", "documents.demo_forms",
+              "scheduling.demo"]
+MIGRATED = ["clients", "invoicing", "payments", "notifications", "documents", "scheduling"]
 
 
 @dataclass

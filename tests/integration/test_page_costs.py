@@ -122,6 +122,12 @@ def test_portal_and_pay_pages_keep_to_their_rpc_budget(cairn, billed, estimated)
     assert cost(patient, "/portal/billing/statements") == 1          # b8-statements
     assert cost(patient, "/portal/estimates") == 1
     assert cost(patient, f"/portal/estimates/{estimated}") == 1
+    # issue 9, the Billing area: one owner a page, or two asked at once
+    assert cost(patient, "/portal/billing/invoices") == 1
+    assert cost(patient, f"/portal/billing/invoices/{billed['invoice']}") == 2
+    assert cost(patient, "/portal/billing/payments") == 1
+    assert cost(patient, f"/portal/billing/payments/{billed['payment']}") == 1   # its receipt
+    assert cost(patient, "/portal/billing/plans") == 1
     payer = Browser(cairn.url)
     assert cost(payer, billed["pay_link"]) == 2
 

@@ -10,6 +10,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from tests.integration.test_invoice_flow import (
     Payer, create_invoice, invoice_email, links_in, send_by_email,
 )
+from servicekit.pdf import text_of
 from tests.support.processes import wait_until
 
 pytestmark = pytest.mark.integration
@@ -275,6 +276,27 @@ def test_the_patient_saves_a_card_and_pays_two_invoices_with_it_in_the_portal(ca
     assert f"Invoices: {number1}, {number2}" in receipt.get_body(("plain",)).get_content()
     history = portal.get("/portal/billing").text
     assert "Visa ending 4242" in history and "$210.00" in history
+    # issue 9: the payment under Billing › Payments, its receipt (screen and PDF), and
+    # on each invoice it paid; another patient gets "not found", and it is audited
+    payment_id = re.search(r'/portal/billing/payments/(pay_[0-9a-f]+)"', paid.text).group(1)
+    payments = portal.get("/portal/billing/payments").text
+    assert f"{number1} ($60.00)" in payments and f"{number2} ($150.00)" in payments
+    receipt = portal.get(f"/portal/billing/payments/{payment_id}")
+    assert receipt.status_code == 200 and "Receipt" in receipt.text and number2 in receipt.text
+    pdf = portal.get(f"/portal/billing/payments/{payment_id}/receipt.pdf")
+    assert pdf.headers["Content-Type"] == "application/pdf"
+    assert "$210.00" in text_of(pdf.content) and number1 in text_of(pdf.content)
+    invoice = portal.get(f"/portal/billing/invoices/{second}")
+    assert invoice.status_code == 200 and f"/portal/billing/payments/{payment_id}" in invoice.text
+    assert "/portal/billing/invoices/" + second + "/pdf" in invoice.text
+    sam = cairn.sign_in("portal", "sam@demo.cairn.test", "demo-portal-2026")
+    for path in (f"/portal/billing/payments/{payment_id}", f"/portal/billing/invoices/{second}",
+                 f"/portal/billing/payments/{payment_id}/receipt.pdf"):
+        assert sam.get(path).status_code == 404, path
+    wait_until(lambda: cairn.sql(
+        "clients", "select count(*) as n from audit_log where client_id = 'cl_demo_sam' and "
+        "outcome = 'denied' and action in ('payment.read', 'invoice.read')")[0].n >= 3,
+        timeout=10, what="the refusals in the audit log")
 
 
 def test_an_autopay_charge_the_bank_wants_confirmed_fails_and_emails_a_portal_link(cairn):

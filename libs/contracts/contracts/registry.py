@@ -376,14 +376,18 @@ event("ConsentRevoked", 1, "documents",
 # No clinician, service or reason: notifications needs when and where only.
 _APPOINTMENT = {"appointment_id": text(), "client_id": text(), "starts_at": timestamp(),
                 "ends_at": timestamp(), "mode": one_of("in_person", "telehealth"),
-                "location_id": text(required=False)}
+                "location_id": text(required=False),
+                # goes up with every change: a consumer keeps the highest it saw
+                # (a late AppointmentScheduled never undoes a cancellation)
+                "revision": integer(required=False)}
 _APPOINTMENT_EXAMPLE = {"appointment_id": "apt_1", "client_id": "cl_1",
                         "starts_at": "2026-12-03T15:00:00.000000Z",
-                        "ends_at": "2026-12-03T15:50:00.000000Z", "mode": "telehealth"}
+                        "ends_at": "2026-12-03T15:50:00.000000Z", "mode": "telehealth",
+                        "revision": 1}
 event("AppointmentScheduled", 1, "scheduling", _APPOINTMENT, _APPOINTMENT_EXAMPLE)
 event("AppointmentChanged", 1, "scheduling",
       {**_APPOINTMENT, "status": one_of("scheduled", "cancelled", "completed", "no_show")},
-      {**_APPOINTMENT_EXAMPLE, "status": "cancelled"})
+      {**_APPOINTMENT_EXAMPLE, "status": "cancelled", "revision": 2})
 
 # ---- notifications --------------------------------------------------------
 _NOTICE = {"notification_id": text(), "kind": text(), "channel": one_of("email", "portal"),

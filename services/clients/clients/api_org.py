@@ -1,5 +1,6 @@
-"""RPC entrypoints on the organization (settings, locations, handbook) and
-its staff users. Part of ClientsService (service.py)."""
+"""RPC entrypoints on the organization (settings, locations) and its staff
+users. Part of ClientsService (service.py). The client handbook moved to the
+documents service (set_handbook / handbook / open_handbook there)."""
 from __future__ import annotations
 
 from servicekit.errors import EXPECTED
@@ -34,18 +35,6 @@ class OrganizationApi:
         location = organization.upsert_location(self.db, who, location_id, fields)
         self.db.commit()
         return views.location_out(location)
-
-    @rpc(expected_exceptions=EXPECTED)
-    def set_handbook(self, actor, filename, content_type, content_b64):
-        who = actors.require(self.db, actor, "org.admin", "organization.handbook")
-        name, kind, data = schemas_admin.handbook(filename, content_type, content_b64)
-        stored = organization.set_handbook(self.db, who, name, kind, data)
-        self.db.commit()
-        return stored
-
-    @rpc(expected_exceptions=EXPECTED)
-    def get_handbook(self):
-        return organization.handbook(self.db)
 
     # ---- staff users ---------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)

@@ -35,8 +35,8 @@ class Organization(Base):
 
 
 class Handbook(Base):
-    """The client handbook file; one row (id 1), kept apart so reading the
-    organization never loads the bytes."""
+    """No longer written or read: the client handbook moved to the documents
+    service (issue 9). The table stays until a release that may drop data."""
     __tablename__ = "handbook"
     id: Mapped[int] = mapped_column(primary_key=True)
     filename: Mapped[str] = mapped_column(String(200))

@@ -1,19 +1,16 @@
-"""Use cases for the organization: its settings, locations and the client
-handbook file. The caller commits."""
+"""Use cases for the organization: its settings and locations. The caller
+commits. (The client handbook is the documents service's now.)"""
 from __future__ import annotations
 
-import base64
-
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from servicekit.db import utcnow
 from servicekit.errors import InvalidInput, NotFound
 from servicekit.outbox import record_event
 
 from clients import audit, domain, views
 from clients.actors import Actor
-from clients.models import Handbook, Location, Organization
+from clients.models import Location, Organization
 
 
 def organization(session: Session) -> Organization | None:
@@ -25,8 +22,7 @@ def describe(session: Session) -> dict:
     if org is None:
         raise NotFound("the organization has not been set up")
     locations = list(session.scalars(select(Location).order_by(Location.name, Location.id)))
-    has_handbook = session.scalar(select(exists().where(Handbook.id == 1)))
-    return views.organization_out(org, locations, bool(has_handbook))
+    return views.organization_out(org, locations)
 
 
 def update(session: Session, actor: Actor, changes: dict) -> None:
@@ -65,27 +61,6 @@ def upsert_location(session: Session, actor: Actor, location_id: str | None,
     audit.by(session, actor, action, detail=f"location {location.id}")
     changed_event(session, "location")
     return location
-
-
-def set_handbook(session: Session, actor: Actor, filename: str, content_type: str,
-                 data: bytes) -> dict:
-    handbook = session.get(Handbook, 1)
-    if handbook is None:
-        handbook = Handbook(id=1)
-        session.add(handbook)
-    handbook.filename, handbook.content_type, handbook.content = filename, content_type, data
-    handbook.size, handbook.uploaded_at, handbook.uploaded_by = len(data), utcnow(), actor.id
-    audit.by(session, actor, "organization.handbook", detail=content_type)
-    changed_event(session, "handbook")
-    return {"filename": filename, "content_type": content_type, "size": len(data)}
-
-
-def handbook(session: Session) -> dict:
-    handbook = session.get(Handbook, 1)
-    if handbook is None:
-        raise NotFound("no client handbook has been uploaded")
-    return {"filename": handbook.filename, "content_type": handbook.content_type,
-            "content_b64": base64.b64encode(handbook.content).decode()}
 
 
 def changed_event(session: Session, part: str) -> None:

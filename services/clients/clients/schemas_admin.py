@@ -1,9 +1,7 @@
-"""Input checks for the organization, its locations and handbook, staff
+"""Input checks for the organization, its locations, staff
 users and audit actions. A bad field raises InvalidInput naming it."""
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 
 from servicekit.errors import InvalidInput
@@ -14,7 +12,7 @@ from clients.schemas import SLUG, pick, choice, email, obj, phone, text
 ACTION = re.compile(r"^[a-z_]{2,30}(\.[a-z_]{2,30}){1,2}$")
 
 
-# ---- organization, locations, handbook, staff --------------------------------
+# ---- organization, locations, staff ------------------------------------------
 def _sender_name(payload: dict) -> str:
     value = text(payload, "email_sender_name", 100)
     if any(ch in value for ch in '<>"@,;'):  # it goes into a From: header
@@ -55,44 +53,6 @@ def location_fields(payload) -> tuple[str | None, dict]:
         "phone": lambda p: phone(p),
         "email": lambda p: email(p),
     }, False, "location")
-
-
-HANDBOOK_TYPES = {
-    "application/pdf": lambda data: data.startswith(b"%PDF-"),
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document":
-        lambda data: data.startswith(b"PK\x03\x04"),
-    "text/plain": lambda data: b"\x00" not in data and _is_utf8(data),
-}
-HANDBOOK_MAX_BYTES = 5 * 1024 * 1024
-
-
-def _is_utf8(data: bytes) -> bool:
-    try:
-        data.decode("utf-8")
-        return True
-    except UnicodeDecodeError:
-        return False
-
-
-def handbook(filename, content_type, content_b64) -> tuple[str, str, bytes]:
-    name = text({"filename": filename}, "filename", 200, required=True)
-    name = name.replace("\\", "/").rsplit("/", 1)[-1].strip()
-    if not name or name in (".", ".."):
-        raise InvalidInput("filename is required")
-    kind = str(content_type or "").split(";")[0].strip().lower()
-    if kind not in HANDBOOK_TYPES:
-        raise InvalidInput("the handbook must be a PDF, a Word (.docx) or a plain text file")
-    if not isinstance(content_b64, str) or len(content_b64) > (HANDBOOK_MAX_BYTES * 4) // 3 + 8:
-        raise InvalidInput("the handbook must be at most 5 MB")
-    try:
-        data = base64.b64decode(content_b64, validate=True)
-    except (binascii.Error, ValueError):
-        raise InvalidInput("content_b64 is not valid base64") from None
-    if not data or len(data) > HANDBOOK_MAX_BYTES:
-        raise InvalidInput("the handbook must be between 1 byte and 5 MB")
-    if not HANDBOOK_TYPES[kind](data):
-        raise InvalidInput(f"the file content does not look like {kind}")
-    return name, kind, data
 
 
 def _location_ids(payload: dict) -> list[str]:
@@ -140,6 +100,7 @@ def access_entry(action, outcome="ok") -> tuple[str, str]:
 READ_ACTIONS = ("client.read", "financial.read", "invoice.read", "payment.read",
                 "payment_method.read")
 READ_ACTIONS += ("estimate.read",)   # estimates and Good Faith Estimates
+READ_ACTIONS += ("appointment.read",)   # the Appointments tab (scheduling)
 
 
 def read_action(action) -> str:

@@ -60,10 +60,10 @@ def location_out(location: Location) -> dict:
             "phone": location.phone, "email": location.email}
 
 
-def organization_out(org: Organization, locations: list[Location], has_handbook: bool) -> dict:
+def organization_out(org: Organization, locations: list[Location]) -> dict:
     return {"name": org.name, "phone": org.phone, "email": org.email, "address": org.address,
             "logo_url": org.logo_url, "email_sender_name": org.email_sender_name,
-            "welcome_message": org.welcome_message, "has_handbook": has_handbook,
+            "welcome_message": org.welcome_message,
             "locations": [location_out(loc) for loc in locations]}
 
 

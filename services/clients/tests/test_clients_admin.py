@@ -1,7 +1,6 @@
-"""The organization, its handbook and locations, staff administration,
+"""The organization and its locations, staff administration,
 portal invitations, the 0002 migration over 0001 demo rows, and the demo
 seed."""
-import base64
 import uuid
 
 import pytest
@@ -18,13 +17,12 @@ from clients_testkit import STAFF_PASSWORD, remote_error, staff
 from tests.fixtures.databases import URL_HOST, _admin
 
 ORG_KEYS = {"name", "phone", "email", "address", "logo_url", "email_sender_name",
-            "welcome_message", "has_handbook", "locations"}
-PDF = b"%PDF-1.4\n% a tiny handbook\n"
+            "welcome_message", "locations"}
 
 
 def test_organization_keeps_its_shape_and_only_admins_change_it(clients):
     org = clients.rpc.get_organization()
-    assert set(org) == ORG_KEYS and org["has_handbook"] is False
+    assert set(org) == ORG_KEYS
     assert org["email_sender_name"] == "Cedar Ridge Billing"
     assert set(org["locations"][0]) == {"id", "name", "address", "phone", "email"}
     remote_error(lambda: clients.rpc.update_organization(staff("st_front"), {"name": "X"}),
@@ -49,27 +47,6 @@ def test_locations_are_upserted(clients):
     remote_error(lambda: clients.rpc.upsert_location(admin, {"id": "Bad Id!", "name": "X"}),
                  "InvalidInput")
     remote_error(lambda: clients.rpc.get_location("loc_nowhere"), "NotFound")
-
-
-def test_handbook_round_trip_and_limits(clients):
-    admin = staff("st_admin")
-    remote_error(lambda: clients.rpc.get_handbook(), "NotFound")
-    encoded = base64.b64encode(PDF).decode()
-    stored = clients.rpc.set_handbook(admin, "C:\\docs\\Handbook.pdf", "application/pdf", encoded)
-    assert stored == {"filename": "Handbook.pdf", "content_type": "application/pdf",
-                      "size": len(PDF)}
-    assert clients.rpc.get_handbook() == {"filename": "Handbook.pdf",
-                                          "content_type": "application/pdf", "content_b64": encoded}
-    assert clients.rpc.get_organization()["has_handbook"] is True
-    too_big = base64.b64encode(b"a" * (5 * 1024 * 1024 + 1)).decode()
-    for args in [("h.exe", "application/x-msdownload", encoded),
-                 ("h.pdf", "application/pdf", base64.b64encode(b"MZ not a pdf").decode()),
-                 ("h.txt", "text/plain", "%%% not base64"),
-                 ("h.txt", "text/plain", too_big)]:
-        remote_error(lambda: clients.rpc.set_handbook(admin, *args), "InvalidInput")
-    remote_error(lambda: clients.rpc.set_handbook(staff("st_bill"), "h.pdf", "application/pdf",
-                                                  encoded), "Forbidden")
-    assert clients.rpc.get_handbook()["content_b64"] == encoded
 
 
 def test_staff_are_created_without_a_password_and_set_one_by_link(clients):

@@ -68,9 +68,8 @@ def test_organization_changes_are_announced(clients):
     admin = staff("st_admin")
     clients.rpc.update_organization(admin, {"welcome_message": "Hello again"})
     clients.rpc.upsert_location(admin, {"name": "Annex", "address": "2 Side St"})
-    clients.rpc.set_handbook(admin, "handbook.txt", "text/plain", "aGVsbG8=")
     assert session_events(clients, "OrganizationChanged") == [
-        {"part": "organization"}, {"part": "location"}, {"part": "handbook"}]
+        {"part": "organization"}, {"part": "location"}]
 
 
 def test_a_profile_page_is_one_read_audited_once(clients):

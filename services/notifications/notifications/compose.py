@@ -103,6 +103,31 @@ def statement_ready(c, envelope: dict) -> OutgoingEmail:
     return email(domain.STATEMENT_READY, contact, org, context)
 
 
+def form_assigned(c, envelope: dict) -> OutgoingEmail:
+    contact, org = client_contact(c, envelope["data"]["client_id"]), organization(c)
+    return email(domain.FORM_ASSIGNED, contact, org,
+                 contexts.form_assigned_context(contact, org, c.settings.public_url))
+
+
+def consent_requested(c, envelope: dict) -> OutgoingEmail:
+    contact, org = client_contact(c, envelope["data"]["client_id"]), organization(c)
+    return email(domain.CONSENT_REQUESTED, contact, org,
+                 contexts.consent_requested_context(contact, org, c.settings.public_url))
+
+
+def appointment_reminder(c, due) -> OutgoingEmail:
+    """`due`: a claimed reminder (`reminders.Due`). When (clinic time) and
+    where: the location's address (never its name, which can name the
+    treatment), or telehealth."""
+    contact, org = client_contact(c, due.client_id), organization(c)
+    telehealth = due.mode == "telehealth"
+    context = contexts.appointment_reminder_context(
+        contact, org, c.settings.public_url, c.settings.clinic_timezone,
+        starts_at=due.starts_at.isoformat() + "Z", telehealth=telehealth,
+        address="" if telehealth else contexts.location_address(org, due.location_id))
+    return email(domain.APPOINTMENT_REMINDER, contact, org, context)
+
+
 def welcome(c, envelope: dict) -> OutgoingEmail:
     data = envelope["data"]
     account = with_email(fetch(c.clients.get_account_contact, data["account_id"],

@@ -201,6 +201,18 @@ def estimate_issued_context(contact: dict, org: dict, public_url: str, *, estima
             "estimate_url": join_url(public_url, f"/portal/estimates/{estimate['estimate_id']}")}
 
 
+def form_assigned_context(contact: dict, org: dict, public_url: str) -> dict:
+    """Only that a form waits: its name (a screening, an intake) stays in the portal."""
+    return common(contact, org, public_url)
+
+
+def location_address(org: dict, location_id: str | None) -> str:
+    """One line: the location's address, else the clinic's."""
+    found = next((loc for loc in org.get("locations") or [] if loc.get("id") == location_id), {})
+    text = (found.get("address") or "").strip() or (org.get("address") or "").strip()
+    return ", ".join(line.strip() for line in text.splitlines() if line.strip())
+
+
 def consent_requested_context(contact: dict, org: dict, public_url: str) -> dict:
     """Only that something waits to be signed: a document's title can name
     the treatment, so it stays in the portal."""

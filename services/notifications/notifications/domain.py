@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 INVOICE_EMAIL = "invoice_sent"      # the invoice email with the pay link
 INVOICE_POSTED = "invoice_posted"   # the portal inbox message for a new invoice (not an email)
@@ -33,6 +35,9 @@ ESTIMATE_READY = "estimate_ready"
 APPOINTMENT_REMINDER = "appointment_reminder"
 ESTIMATE_ISSUED = "estimate_issued"   # an estimate or Good Faith Estimate sent (transactional)
 ESTIMATE_POSTED = "estimate_posted"   # the portal inbox message for a new estimate (not an email)
+FORM_ASSIGNED = "form_assigned"       # staff assigned a form or screening (no name of it)
+FORM_POSTED = "form_posted"           # the portal inbox message for it (not an email)
+CONSENT_POSTED = "consent_posted"     # the portal inbox message for a consent to sign (not an email)
 
 EMAIL_CHANNEL, PORTAL_CHANNEL = "email", "portal"
 DEFAULT_SENDER_NAME = "Billing Office"
@@ -71,6 +76,8 @@ KINDS: dict[str, Kind] = {
                                "appointment_reminder", reminder=True),
     # a Good Faith Estimate must reach the patient: not a reminder one can turn off
     ESTIMATE_ISSUED: Kind("You have a new estimate from {sender}", "estimate_issued"),
+    # the form's name (a depression screening, an intake) stays in the portal
+    FORM_ASSIGNED: Kind("You have a form to complete", "form_assigned"),
 }
 REMINDER_KINDS = tuple(name for name, kind in KINDS.items() if kind.reminder)
 TRANSACTIONAL_KINDS = tuple(name for name, kind in KINDS.items() if not kind.reminder)
@@ -176,3 +183,107 @@ def inbox_message_for_estimate(data: dict) -> dict:
     return {"title": f"A new {what} has been posted to your portal",
             "body": f"Estimate {data['estimate_number']} is ready to review, approve or decline "
                     "in your portal."}
+
+
+def inbox_message_for_form() -> dict:
+    """No form name: "PHQ-9" or "intake" says what the care is about."""
+    return {"title": "You have a form to complete",
+            "body": "A form is waiting for you in your portal, under Documents, then Forms and "
+                    "Surveys."}
+
+
+def inbox_message_for_consent() -> dict:
+    """No document title: it can name the treatment."""
+    return {"title": "A document is waiting for your signature",
+            "body": "A document is waiting for your signature in your portal, under Documents, "
+                    "then Consents."}
+
+
+# ---- appointment reminders: when they go --------------------------------------
+# All times naive UTC unless named local; the clinic's zone decides quiet hours.
+
+@dataclass(frozen=True)
+class QuietHours:
+    """A daily stretch of clinic wall-clock time with no reminders
+    ("21:00-08:00" runs over midnight). Equal ends: no quiet hours."""
+    start: time
+    end: time
+
+    def contains(self, clock: time) -> bool:
+        if self.start == self.end:
+            return False
+        if self.start < self.end:
+            return self.start <= clock < self.end
+        return clock >= self.start or clock < self.end
+
+
+_HOURS = re.compile(r"^\s*([01]?\d|2[0-3]):([0-5]\d)\s*-\s*([01]?\d|2[0-3]):([0-5]\d)\s*$")
+
+
+def parse_quiet_hours(text: str | None) -> QuietHours | None:
+    """"21:00-08:00" -> QuietHours; "", "off" or "none" -> None."""
+    if text is None or str(text).strip().lower() in ("", "off", "none"):
+        return None
+    found = _HOURS.match(str(text))
+    if not found:
+        raise ValueError(f"quiet hours {text!r} must look like 21:00-08:00")
+    h1, m1, h2, m2 = (int(part) for part in found.groups())
+    return QuietHours(time(h1, m1), time(h2, m2))
+
+
+def _local(moment: datetime, tz_name: str) -> datetime:
+    return moment.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(tz_name))
+
+
+def _utc(day: date, clock: time, tz_name: str) -> datetime:
+    local = datetime.combine(day, clock, tzinfo=ZoneInfo(tz_name))
+    return local.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def in_quiet_hours(moment: datetime, quiet: QuietHours | None, tz_name: str) -> bool:
+    return quiet is not None and quiet.contains(_local(moment, tz_name).time())
+
+
+_STEP = timedelta(minutes=1)
+_DAY_OF_MINUTES = 24 * 60
+
+
+def reminder_at(starts_at: datetime, lead: timedelta, quiet: QuietHours | None,
+                tz_name: str) -> datetime | None:
+    """When to remind of an appointment starting at `starts_at`: `lead`
+    before it; if that falls in quiet hours, the last minute before those
+    quiet hours began (earlier, so it still arrives before the appointment,
+    never in the night). None only if no minute of the day is outside quiet
+    hours."""
+    target = starts_at - lead
+    if not in_quiet_hours(target, quiet, tz_name):
+        return target
+    local = _local(target, tz_name)
+    began_on = local.date() if local.time() >= quiet.start else local.date() - timedelta(days=1)
+    candidate = min(_utc(began_on, quiet.start, tz_name) - _STEP, target - _STEP)
+    candidate = candidate.replace(second=0, microsecond=0)
+    for _ in range(2 * _DAY_OF_MINUTES):      # a clock change can move where quiet began
+        if not in_quiet_hours(candidate, quiet, tz_name):
+            return candidate
+        candidate -= _STEP
+    return None
+
+
+def send_time(now: datetime, starts_at: datetime, quiet: QuietHours | None,
+              tz_name: str) -> datetime | None:
+    """A due reminder found at `now` (late: the service was down, or the
+    appointment was booked less than the lead time ahead): now, unless it is
+    quiet hours — then when they end, if that is before the start; None
+    (not sent) once the appointment has started or quiet hours last until it."""
+    if now >= starts_at:
+        return None
+    if not in_quiet_hours(now, quiet, tz_name):
+        return now
+    local = _local(now, tz_name)
+    ends_on = local.date() if local.time() < quiet.end else local.date() + timedelta(days=1)
+    ends = _utc(ends_on, quiet.end, tz_name)
+    for _ in range(2 * _DAY_OF_MINUTES):
+        if not in_quiet_hours(ends, quiet, tz_name):
+            break
+        ends += _STEP
+    return ends if ends < starts_at else None

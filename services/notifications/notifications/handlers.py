@@ -163,6 +163,30 @@ def statement_issued(c: Collaborators, envelope: dict, handler: str) -> None:
                   lambda: compose.statement_ready(c, envelope))
 
 
+def form_assigned(c: Collaborators, envelope: dict, handler: str) -> None:
+    """A form or screening to complete: the inbox message (committed on its
+    own), then "You have a form to complete" — neither names the form."""
+    data = envelope["data"]
+    if store.post_inbox(c.db, envelope["id"], data["client_id"], domain.inbox_message_for_form(),
+                        kind=domain.FORM_POSTED):
+        log.info("event %s: form %s posted to the portal inbox of %s",
+                 envelope["id"], data["assignment_id"], data["client_id"])
+    deliver_email(c, envelope, handler, _for_client(envelope, domain.FORM_ASSIGNED),
+                  lambda: compose.form_assigned(c, envelope))
+
+
+def consent_requested(c: Collaborators, envelope: dict, handler: str) -> None:
+    """A document to sign: the inbox message, then "A document is waiting
+    for your signature" — neither names the document."""
+    data = envelope["data"]
+    if store.post_inbox(c.db, envelope["id"], data["client_id"],
+                        domain.inbox_message_for_consent(), kind=domain.CONSENT_POSTED):
+        log.info("event %s: consent %s posted to the portal inbox of %s",
+                 envelope["id"], data["consent_id"], data["client_id"])
+    deliver_email(c, envelope, handler, _for_client(envelope, domain.CONSENT_REQUESTED),
+                  lambda: compose.consent_requested(c, envelope))
+
+
 def _for_client(envelope: dict, kind: str) -> Notice:
     client_id = envelope["data"]["client_id"]
     return Notice(envelope["id"], kind, client_id, client_id)

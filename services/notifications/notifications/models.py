@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -60,4 +60,33 @@ class Preference(Base):
 
     person_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     reminders: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class AppointmentCopy(Base):
+    """What notifications knows of an appointment, from scheduling's
+    AppointmentScheduled / AppointmentChanged: when, where, status, and its
+    reminder. `revision` (or the event's `occurred_at` when an event has
+    none) keeps the newest: a late, older event changes nothing.
+    `reminder_key` names one reminder (the delivery's cause): a new start
+    time gets a new key, so a moved appointment is reminded again, once.
+    `reminder_state`: pending (waits for `reminder_due_at`), sending (a
+    worker claimed it until `claimed_until`), sent, skipped, failed, or none
+    (cancelled, completed, or no reminder due)."""
+    __tablename__ = "appointment_reminders"
+    __table_args__ = (Index("ix_appointment_reminders_due", "reminder_state", "reminder_due_at"),)
+
+    appointment_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(40), index=True)
+    starts_at: Mapped[datetime] = mapped_column(DateTime)
+    ends_at: Mapped[datetime] = mapped_column(DateTime)
+    mode: Mapped[str] = mapped_column(String(12))
+    location_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    status: Mapped[str] = mapped_column(String(12))
+    revision: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime)
+    reminder_key: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    reminder_due_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    reminder_state: Mapped[str] = mapped_column(String(10))
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime)

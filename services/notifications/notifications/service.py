@@ -3,6 +3,9 @@ failed, a portal invitation, a password reset) into emails and portal inbox
 messages, and keeps the delivery log and people's preferences."""
 from __future__ import annotations
 
+from nameko.timer import timer
+
+from servicekit import config
 from servicekit.cache import Cache
 from servicekit.db import Database
 from servicekit.errors import EXPECTED, NotFound
@@ -10,7 +13,7 @@ from servicekit.events import broadcast, handles
 from servicekit.outbox import OutboxRelay
 from servicekit.rpc import TimedRpcProxy, rpc
 
-from notifications import compose, handlers, schemas, store
+from notifications import compose, handlers, reminders, schemas, store
 from notifications.mailer import Mailer
 from notifications.settings import Settings
 
@@ -76,6 +79,31 @@ class NotificationsService:
     def on_staff_password_reset_requested(self, envelope):
         handlers.staff_password_reset(self._collaborators(), envelope,
                                       f"{SOURCE}.on_staff_password_reset_requested")
+
+    @handles("documents", "FormAssigned")
+    def on_form_assigned(self, envelope):
+        handlers.form_assigned(self._collaborators(), envelope, f"{SOURCE}.on_form_assigned")
+
+    @handles("documents", "ConsentRequested")
+    def on_consent_requested(self, envelope):
+        handlers.consent_requested(self._collaborators(), envelope,
+                                   f"{SOURCE}.on_consent_requested")
+
+    @handles("scheduling", "AppointmentScheduled")
+    def on_appointment_scheduled(self, envelope):
+        """Keep our copy; its reminder is planned (see reminders.py)."""
+        reminders.remember(self.db, envelope, f"{SOURCE}.on_appointment_scheduled", self.settings)
+
+    @handles("scheduling", "AppointmentChanged")
+    def on_appointment_changed(self, envelope):
+        """Moved: a new reminder for the new time; cancelled, completed or
+        no-show: none. An event older than our copy changes nothing."""
+        reminders.remember(self.db, envelope, f"{SOURCE}.on_appointment_changed", self.settings)
+
+    @timer(interval=float(config.env("REMINDER_POLL_SECONDS", "60")))
+    def send_due_reminders(self):
+        """Claim due appointment reminders (SKIP LOCKED) and send them."""
+        reminders.send_due(self._collaborators())
 
     @broadcast("clients", "OrganizationChanged")
     def on_organization_changed(self, data):

@@ -61,7 +61,11 @@ def test_subscriptions_are_what_the_topology_declares():
         "notifications.on_portal_password_reset_requested",
         "evt-clients-StaffPasswordResetRequested--"
         "notifications.on_staff_password_reset_requested",
-        "evt-invoicing-EstimateIssued--notifications.on_estimate_issued"])
+        "evt-invoicing-EstimateIssued--notifications.on_estimate_issued",
+        "evt-documents-FormAssigned--notifications.on_form_assigned",
+        "evt-documents-ConsentRequested--notifications.on_consent_requested",
+        "evt-scheduling-AppointmentScheduled--notifications.on_appointment_scheduled",
+        "evt-scheduling-AppointmentChanged--notifications.on_appointment_changed"])
 
 
 def test_invoice_email_over_smtp_once_per_event(config, start, smtp_capture, world):

@@ -45,6 +45,7 @@ CONTEXTS = {
         welcome=True),
     domain.PAYMENT_FAILED: lambda: contexts.payment_failed_context(PERSON, ORG, [INVOICE],
                                                                    PAYMENT, URL),
+    domain.FORM_ASSIGNED: lambda: contexts.form_assigned_context(PERSON, ORG, URL),
     domain.CONSENT_REQUESTED: lambda: contexts.consent_requested_context(PERSON, ORG, URL),
     domain.INSTALLMENT_FAILED: lambda: contexts.installment_failed_context(   # payment plans
         PERSON, ORG, {"amount": USD, "installment_number": 2, "next_attempt_on": "2026-12-04"},

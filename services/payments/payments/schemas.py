@@ -138,7 +138,8 @@ def payment_out(payment: Payment, refund_rows=(), refundable: dict | None = None
            else None,
            "expected_by": iso(payment.expected_by) if payment.expected_by else None,
            "created_at": iso(payment.created_at), "updated_at": iso(payment.updated_at),
-           "allocations": [{"invoice_id": a.invoice_id, "amount": a.amount}
+           "allocations": [{"invoice_id": a.invoice_id, "amount": a.amount,
+                            "invoice_number": a.invoice_number or ""}
                            for a in payment.allocations],
            "refunds": [refund_out(r) for r in refund_rows]}
     if refundable is not None:

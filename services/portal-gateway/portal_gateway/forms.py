@@ -225,8 +225,11 @@ def _method(form: dict, errors: dict, manual=()) -> dict:
         return {}
     if not form.get("payment_method"):
         errors["method"] = "Enter the card or bank account details in the secure form."
-    return {"payment_method": form.get("payment_method"), "save": bool(form.get("save")),
-            "make_default": bool(form.get("make_default"))}
+    # "Make it the default" ticked alone still means keep it on file: a card
+    # cannot be the default without being kept
+    default = bool(form.get("make_default"))
+    return {"payment_method": form.get("payment_method"),
+            "save": bool(form.get("save")) or default, "make_default": default}
 
 
 def _request_key(form: dict, errors: dict) -> str:

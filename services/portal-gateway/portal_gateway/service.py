@@ -24,6 +24,7 @@ from portal_gateway.pages.portal import PortalPages
 from portal_gateway.pages.portal_appointments import PortalAppointmentPages
 from portal_gateway.pages.portal_messages import PortalMessagePages
 from portal_gateway.pages.portal_billing import PortalBillingPages
+from portal_gateway.pages.portal_billing_areas import PortalBillingAreaPages   # issue 9
 from portal_gateway.pages.staff_clients import StaffClientPages
 from portal_gateway.pages.staff_ledger import StaffLedgerPages
 from portal_gateway.pages.staff_payments import StaffPaymentPages
@@ -33,14 +34,15 @@ from portal_gateway.pages.statements import StatementPages  # statements, superb
 from portal_gateway.pages.portal_estimates import PortalEstimatePages
 from portal_gateway.pages.staff_estimates import StaffEstimatePages
 from portal_gateway.pages.portal_contacts import PortalContactPages   # contacts, insurance, releases
+from portal_gateway.pages.staff_appointments import StaffAppointmentPages
 
 
 class PortalGateway(CachedReads, AuthPages, StaffClientPages, BillingPages, StaffPaymentPages, AdminPages,
                     PortalDocumentPages, StaffDocumentPages, ResourceSettingsPages,
                     CatalogPages, StaffLedgerPages, StaffPlanPages, StatementPages, StaffEstimatePages,
-                    PortalPages, PortalBillingPages, PayPages, PortalPlanPages, PortalEstimatePages,
-                    PortalAppointmentPages, PortalMessagePages,
-                    PortalContactPages):
+                    PortalPages, PortalBillingPages, PortalBillingAreaPages, PayPages,
+                    PortalPlanPages, PortalEstimatePages, PortalAppointmentPages, PortalMessagePages,
+                    PortalContactPages, StaffAppointmentPages):
     name = "portal-gateway"
     # A page gives up on a read after 10 s: a person will not wait longer. A
     # payment may wait on Stripe (20 s per try in the payments service), so

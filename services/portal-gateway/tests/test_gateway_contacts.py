@@ -126,6 +126,10 @@ class Documents:
     name = "documents"
 
     @rpc(expected_exceptions=EXPECTED)
+    def part2_notice(self):
+        return "This record which has been disclosed to you is protected by Federal confidentiality rules (42 CFR part 2)."
+
+    @rpc(expected_exceptions=EXPECTED)
     def request_consent(self, client_id, template_key, by, request_key, contact=None):
         CALLS.append(("request_consent", client_id, template_key, by, request_key, contact))
         return {"id": "cns_1", "client_id": client_id, "template_key": template_key,

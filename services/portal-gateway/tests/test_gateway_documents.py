@@ -175,12 +175,13 @@ def test_the_portal_menu_is_a_list_that_wraps_whole_links_and_marks_the_page(gat
 
 def test_the_portal_says_what_was_paid_on_an_invoice_a_credit_note_changed():
     """$243.00 billed, paid in full, then a $43.00 credit note moved to the
-    credit: the invoice shows $200.00 paid, not its original total."""
+    credit: the invoice shows $200.00 paid, not its original total (the paid
+    invoices are under Billing › Outstanding Invoices since issue 9)."""
     from portal_gateway.web import templates
-    html = templates.get_template("portal/billing.html").render(
+    html = templates.get_template("portal/invoices.html").render(
         session={"csrf": "c", "name": "Avery", "clients": [{"id": "cl_1"}], "acting_for": "cl_1"},
         organization={"name": "Cedar Ridge", "phone": "", "email": ""}, outstanding=[],
-        payments=[], plans=[], notice="",
         paid=[{"id": "inv_1", "number": "INV-000001", "total": 24300, "owed": 20000,
-               "amount_paid": 20000, "balance": 0}])
-    assert "INV-000001 — $200.00 paid" in html
+               "amount_paid": 20000, "balance": 0, "created_at": "2026-11-01T10:00:00",
+               "state": "Paid"}])
+    assert "INV-000001" in html and '<td data-label="Paid" class="num">$200.00</td>' in html

@@ -12,8 +12,9 @@ from portal_gateway.web import http
 
 from portal_gateway import forms, web
 from portal_gateway.access import actor_of, signed_in
+from portal_gateway.pages.portal_billing_areas import history, next_installment, visible_invoices
 
-VISIBLE_STATUSES = ("sent", "partially_paid", "paid")
+RECENT_PAYMENTS = 5      # the summary's; all of them are under Payments
 
 
 class PortalBillingPages:
@@ -25,13 +26,13 @@ class PortalBillingPages:
         summary = self.invoicing.financial_summary.call_async(client_id)
         payments = self.payments.list_payments.call_async(client_id)
         summary = summary.result()
-        invoices = [i for i in summary["invoices"] if i["status"] in VISIBLE_STATUSES]
+        invoices = visible_invoices(summary)
+        plans = summary.get("plans", [])
         return web.page("portal/billing.html", session=session,
-                        organization=self._organization(), plans=summary.get("plans", []),
+                        organization=self._organization(), plans=plans,
+                        summary=summary, next_installment=next_installment(plans),
                         outstanding=[i for i in invoices if i["balance"] > 0],
-                        paid=[i for i in invoices if i["balance"] == 0],
-                        payments=[p for p in payments.result() if p["status"] != "failed"
-                                  or p["channel"] != "pay_link"],
+                        payments=history(payments.result())[:RECENT_PAYMENTS],
                         notice=request.args.get("notice", ""))
 
     @http("GET", "/portal/billing/pay")
@@ -60,11 +61,8 @@ class PortalBillingPages:
             return self._pay_form(session, form, {"form": known[1]}, status=known[0])
         return self._portal_result(session, payment)
 
-    @http("GET", "/portal/billing/payments/<payment_id>")
-    @signed_in("portal")
-    def portal_payment_return(self, request, session, payment_id):
-        payment = self.payments.complete_payment_action(payment_id, actor_of(session, request))
-        return self._portal_result(session, payment)
+    # /portal/billing/payments/<id> (the receipt, and the return from 3-D Secure):
+    # pages/portal_billing_areas.py
 
     # ---- methods on file ------------------------------------------------------------
     @http("GET", "/portal/billing/methods")
@@ -116,7 +114,9 @@ class PortalBillingPages:
         payable = self.invoicing.list_payable_invoices.call_async(client_id, "portal")
         context = self.payments.payment_form_context(client_id)
         invoices = payable.result()
-        chosen = set(form.get("invoices") or [i["id"] for i in invoices])
+        # every invoice ticked on a first visit; a submitted form keeps its own choice
+        chosen = set(form.get("invoices") or
+                     ([] if "request_key" in form else [i["id"] for i in invoices]))
         return web.page("portal/pay.html", status=status, session=session, invoices=invoices,
                         chosen=chosen, form=form, errors=errors or {}, methods=context["methods"],
                         terms=context["terms"], request_key=secrets.token_urlsafe(18),

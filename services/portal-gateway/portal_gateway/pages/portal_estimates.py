@@ -5,6 +5,7 @@ decline signed with a typed name (kept with the time and the address it came
 from), and the PDF. Another client's estimate, or a draft, is "not found"."""
 from __future__ import annotations
 
+from nameko.exceptions import RemoteError
 from portal_gateway.web import http
 
 from servicekit.errors import InvalidFields
@@ -29,7 +30,8 @@ class PortalEstimatePages:
     @http("GET", "/portal/estimates/<estimate_id>")
     @signed_in("portal")
     def portal_estimate(self, request, session, estimate_id):
-        return self._portal_estimate(session, estimate_id, notice=request.args.get("notice", ""))
+        return self._portal_estimate(request, session, estimate_id,
+                                     notice=request.args.get("notice", ""))
 
     @http("POST", "/portal/estimates/<estimate_id>/decision")
     @signed_in("portal")
@@ -41,20 +43,28 @@ class PortalEstimatePages:
         try:
             estimate = self.invoicing.decide_estimate(estimate_id, decision, signer, account)
         except InvalidFields as refused:
-            return self._portal_estimate(session, estimate_id, errors=refused.errors,
+            return self._portal_estimate(request, session, estimate_id, errors=refused.errors,
                                          form=dict(request.form.items()), status=400)
         return web.redirect(f"/portal/estimates/{estimate_id}?notice={estimate['status']}")
 
     @http("GET", "/portal/estimates/<estimate_id>/pdf")
     @signed_in("portal")
     def portal_estimate_pdf(self, request, session, estimate_id):
-        return pdf_response(self.invoicing.estimate_pdf(estimate_id, session["acting_for"]))
+        try:
+            reply = self.invoicing.estimate_pdf(estimate_id, session["acting_for"])
+        except RemoteError as error:      # another client's or a draft: 404, audited (issue 9)
+            return self._portal_refused(request, session, error, "estimate.read", NOT_FOUND)
+        return pdf_response(reply)
 
-    def _portal_estimate(self, session, estimate_id, notice="", errors=None, form=None,
+    def _portal_estimate(self, request, session, estimate_id, notice="", errors=None, form=None,
                          status=200):
-        estimate = self.invoicing.get_estimate(estimate_id)
+        try:
+            estimate = self.invoicing.get_estimate(estimate_id)
+        except RemoteError as error:
+            return self._portal_refused(request, session, error, "estimate.read", NOT_FOUND)
         if estimate["client_id"] != session["acting_for"] or estimate["status"] == "draft":
-            return web.error_page(404, NOT_FOUND, session=session, area="portal")
+            # another client's (or not sent yet): 404, audited (issue 9)
+            return self._portal_not_found(request, session, "estimate.read", NOT_FOUND)
         return web.page("portal/estimate.html", status=status, session=session,
                         organization=self._organization(), estimate=estimate,
                         location=self._location(estimate["location_id"]), notice=notice,

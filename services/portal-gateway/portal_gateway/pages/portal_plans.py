@@ -11,13 +11,15 @@ from servicekit.errors import InvalidFields
 from portal_gateway import web
 from portal_gateway.access import client_ip, signed_in
 
+NOT_FOUND = "That payment plan was not found."
+
 
 class PortalPlanPages:
 
     @http("GET", "/portal/billing/plans/<plan_id>")
     @signed_in("portal")
     def portal_plan(self, request, session, plan_id):
-        return self._portal_plan(session, plan_id, notice=request.args.get("notice", ""))
+        return self._portal_plan(request, session, plan_id, notice=request.args.get("notice", ""))
 
     @http("POST", "/portal/billing/plans/<plan_id>/sign")
     @signed_in("portal")
@@ -37,18 +39,23 @@ class PortalPlanPages:
         except InvalidFields as problems:
             errors = problems.errors
         except RemoteError as error:
-            if error.exc_type != "Conflict":
-                raise
+            if error.exc_type != "Conflict":      # another client's: 404, audited (issue 9)
+                return self._portal_refused(request, session, error, "financial.read", NOT_FOUND)
             errors = {"form": error.value}       # signed already (a second click), or cancelled
         if errors:
-            return self._portal_plan(session, plan_id, errors=errors,
+            return self._portal_plan(request, session, plan_id, errors=errors,
                                      typed_name=signer["typed_name"], status=400)
         return web.redirect(f"/portal/billing/plans/{plan_id}?notice=signed")
 
-    def _portal_plan(self, session, plan_id, errors=None, typed_name="", notice="", status=200):
+    def _portal_plan(self, request, session, plan_id, errors=None, typed_name="", notice="",
+                     status=200):
         client_id = session["acting_for"]
         context = self.payments.payment_form_context.call_async(client_id)
-        plan = self.invoicing.get_plan(plan_id, client_id)
+        try:
+            plan = self.invoicing.get_plan(plan_id, client_id)
+        except RemoteError as error:      # another client's: 404, audited (issue 9)
+            context.result()
+            return self._portal_refused(request, session, error, "financial.read", NOT_FOUND)
         methods = context.result()["methods"]
         return web.page("portal/plan.html", status=status, session=session, plan=plan,
                         default=next((m for m in methods if m["is_default"]), None),

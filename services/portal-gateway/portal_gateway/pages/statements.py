@@ -108,17 +108,23 @@ class StatementPages:
     @signed_in("portal")
     def portal_statement_pdf(self, request, session, statement_id):
         client_id = session["acting_for"]
-        return self._audited_pdf(request, session,
-                                 self.invoicing.statement_pdf(statement_id, client_id),
-                                 "financial.read", client_id)
+        try:
+            reply = self.invoicing.statement_pdf(statement_id, client_id)
+        except RemoteError as error:      # another client's: 404, audited (issue 9)
+            return self._portal_refused(request, session, error, "financial.read",
+                                        "That statement was not found.")
+        return self._audited_pdf(request, session, reply, "financial.read", client_id)
 
     @http("GET", "/portal/billing/invoices/<invoice_id>/pdf")
     @signed_in("portal")
     def portal_invoice_pdf(self, request, session, invoice_id):
         client_id = session["acting_for"]
-        return self._audited_pdf(request, session,
-                                 self.invoicing.invoice_pdf(invoice_id, client_id),
-                                 "invoice.read", client_id)
+        try:
+            reply = self.invoicing.invoice_pdf(invoice_id, client_id)
+        except RemoteError as error:      # another client's or a draft: 404, audited (issue 9)
+            return self._portal_refused(request, session, error, "invoice.read",
+                                        "That invoice was not found.")
+        return self._audited_pdf(request, session, reply, "invoice.read", client_id)
 
     @http("GET", "/portal/billing/superbill")
     @signed_in("portal")

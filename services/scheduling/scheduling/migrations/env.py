@@ -1,0 +1,5 @@
+from servicekit.migrate import run
+
+from scheduling.models import Base
+
+run(Base.metadata)
