@@ -464,7 +464,7 @@ def test_a_phq9_shows_every_missing_answer_at_once_keeps_the_rest_then_scores(ga
 def test_a_completed_phq9_shows_the_score_in_plain_words_and_where_to_get_help(gateway):
     page = get(f"{gateway}/portal/documents/forms/fa_2").text
     text = visible(page)
-    assert "Your total score is 14 out of 27." in text and "“Moderate”" in text
+    assert "Your total score is 14 out of 27." in text and "described as moderate." in text
     assert "(555) 010-2000" in text and "988" in text and "Suicide & Crisis Lifeline" in text
     assert "item 9" not in text.lower() and "follow up" not in text.lower()
     assert "<form" not in page.split('class="doc-main"')[1]    # read-only
