@@ -14,6 +14,8 @@ from portal_gateway import web
 from portal_gateway.payments_config import StripeJsConfig
 from portal_gateway.reads import CachedReads
 from portal_gateway.pages.admin import AdminPages
+from portal_gateway.pages.portal_documents import PortalDocumentPages       # documents (issue 9)
+from portal_gateway.pages.staff_documents import ResourceSettingsPages, StaffDocumentPages
 from portal_gateway.pages.auth import AuthPages
 from portal_gateway.pages.billing import BillingPages
 from portal_gateway.pages.staff_catalog import CatalogPages
@@ -36,6 +38,7 @@ from portal_gateway.pages.staff_appointments import StaffAppointmentPages
 
 
 class PortalGateway(CachedReads, AuthPages, StaffClientPages, BillingPages, StaffPaymentPages, AdminPages,
+                    PortalDocumentPages, StaffDocumentPages, ResourceSettingsPages,
                     CatalogPages, StaffLedgerPages, StaffPlanPages, StatementPages, StaffEstimatePages,
                     PortalPages, PortalBillingPages, PortalBillingAreaPages, PayPages,
                     PortalPlanPages, PortalEstimatePages, PortalAppointmentPages, PortalMessagePages,

@@ -1,8 +1,7 @@
 """Administrator pages: the audit log (read-only), organization settings with
-locations and the client handbook, and staff users."""
+locations, and staff users. The client handbook and the portal's resources
+are the documents service's (pages/staff_documents.py, /staff/settings/resources)."""
 from __future__ import annotations
-
-import base64
 
 from nameko.exceptions import RemoteError
 from portal_gateway.web import http
@@ -11,7 +10,6 @@ from portal_gateway import web
 from portal_gateway.access import actor_of, signed_in
 from portal_gateway.pages.staff_clients import fields
 
-MAX_HANDBOOK_BYTES = 5 * 1024 * 1024
 AUDIT_PAGE = 100
 ROLES = [("front_desk", "Front desk"), ("biller", "Biller"), ("clinician", "Clinician"),
          ("administrator", "Administrator")]
@@ -52,16 +50,6 @@ class AdminPages:
                 self.clients.update_organization(actor=actor, payload=fields(request.form))
             elif part == "location":
                 self.clients.upsert_location(actor=actor, payload=fields(request.form))
-            elif part == "handbook":
-                upload = request.files.get("handbook")
-                content = upload.read(MAX_HANDBOOK_BYTES + 1) if upload else b""
-                if not content:
-                    return self._settings(session, status=400, error="Choose a handbook file to upload.")
-                if len(content) > MAX_HANDBOOK_BYTES:
-                    return self._settings(session, status=400, error="The handbook must be 5 MB or smaller.")
-                self.clients.set_handbook(actor=actor, filename=upload.filename,
-                                          content_type=upload.mimetype,
-                                          content_b64=base64.b64encode(content).decode())
             else:
                 return web.error_page(404, "There is no such setting.", session=session, area="staff")
         except RemoteError as error:
