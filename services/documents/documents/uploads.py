@@ -58,7 +58,11 @@ def upload(session: Session, storage, settings, client_id: str, filename, conten
         raise InvalidFields({"file": domain.NO_ROOM})
 
     key = new_key("clients")
-    storage.put(key, data, content_type)        # before the commit: never a row without a file
+    try:
+        storage.put(key, data, content_type)    # before the commit: never a row without a file
+    except Exception:
+        session.rollback()                      # the quota lock goes with it
+        raise
     now = utcnow()
     document = Document(id=domain.new_id("doc"), client_id=client_id, filename=name,
                         original_name=filename[:1000] if isinstance(filename, str) else "",

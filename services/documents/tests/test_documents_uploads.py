@@ -155,3 +155,12 @@ def test_when_the_store_is_down_the_upload_fails_and_nothing_is_recorded(start_d
     assert caught.value.exc_type == "ServiceUnavailable"
     assert count(documents.engine, "documents") == 0
     assert outbox(documents.engine, "DocumentUploaded") == []
+
+
+def test_a_request_key_of_another_clients_upload_is_refused_not_answered(documents):
+    documents.rpc.upload("cl_1", "a.pdf", b64(PDF), PORTAL, "rk-shared")
+    with pytest.raises(RemoteError) as caught:
+        documents.rpc.upload("cl_2", "b.pdf", b64(PDF), PORTAL, "rk-shared")
+    assert caught.value.exc_type == "Conflict"
+    assert documents.rpc.list_documents("cl_2") == []
+    assert count(documents.engine, "documents") == 1
