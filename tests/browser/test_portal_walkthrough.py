@@ -88,17 +88,17 @@ def book_telehealth_in_a_few_minutes(staff, base, client_id):
     staff.get_by_label("Start time").fill(starts.strftime("%H:%M"))
     staff.get_by_label("Length (minutes)").fill("50")
     staff.get_by_label("Telehealth (video; the client joins from the portal)").check()
-    staff.get_by_label("Clinician").fill("Casey Clinician")
+    staff.get_by_label("Clinician").fill("Dana Rivers")
     staff.get_by_role("button", name="Schedule").click()
     expect(staff.get_by_role("status")).to_be_visible()
 
 
 def assign_phq9_and_ask_consent(staff, base, client_id):
     staff.goto(f"{base}/staff/clients/{client_id}/documents")
-    staff.get_by_label("Form or screening").select_option(label=re.compile("PHQ-9"))
+    staff.get_by_label("Form or screening").select_option(label="PHQ-9")
     staff.get_by_role("button", name="Assign").click()
     expect(staff.get_by_role("status")).to_be_visible()
-    staff.get_by_label("Consent", exact=True).select_option(label=re.compile("Consent to treatment"))
+    staff.get_by_label("Consent", exact=True).select_option(label="Consent to treatment")
     staff.get_by_role("button", name="Request signature").click()
     expect(staff.get_by_role("status")).to_be_visible()
 
@@ -201,13 +201,13 @@ def test_the_patient_walkthrough_from_the_welcome_email_to_log_out(cairn, browse
     main_menu(patient, "Appointments")
     join = patient.get_by_role("link", name=re.compile("^Join"))
     expect(join).to_be_visible()
-    answer = patient.request.get(join.get_attribute("href"), max_redirects=0)
+    answer = patient.request.get(cairn.url + join.get_attribute("href"), max_redirects=0)
     assert answer.status == 302 and answer.headers["location"].startswith("https://")
     with patient.expect_download() as ics:
         patient.get_by_role("link", name=re.compile("^Add to calendar")).first.click()
     event = icalendar.Calendar.from_ical(open(ics.value.path(), "rb").read()).walk("VEVENT")[0]
     assert str(event["SUMMARY"]).startswith("Appointment at ")
-    assert "Casey" not in event.to_ical().decode()                   # no clinician on a phone's calendar
+    assert "Rivers" not in event.to_ical().decode()                   # no clinician on a phone's calendar
     check(patient, "walkthrough appointments")
 
     # Step 6: documents — the PHQ-9
@@ -255,7 +255,6 @@ def test_the_patient_walkthrough_from_the_welcome_email_to_log_out(cairn, browse
     check(patient, "walkthrough upload")
     staff.goto(f"{cairn.url}/staff/clients/{client_id}/documents")
     expect(staff.get_by_role("link", name="insurance-card.png")).to_be_visible()
-    staff.get_by_role("link", name="Consents").first.is_visible()
 
     # Step 7: billing — approve the estimate, pay both invoices with a new default card
     main_menu(patient, "Billing")
@@ -266,7 +265,7 @@ def test_the_patient_walkthrough_from_the_welcome_email_to_log_out(cairn, browse
     patient.get_by_role("button", name="Approve this estimate").click()
     expect(patient.get_by_role("status")).to_contain_text("approved")
     billing_menu(patient, "Overview")
-    patient.get_by_role("link", name="Make a Payment").click()
+    patient.get_by_role("button", name="Make a Payment").click()
     expect(patient.get_by_label(re.compile(first))).to_be_checked()
     expect(patient.get_by_label(re.compile(second))).to_be_checked()
     patient.get_by_label("A new card or bank account").check()
@@ -291,32 +290,51 @@ def test_the_patient_walkthrough_from_the_welcome_email_to_log_out(cairn, browse
 
     # Step 8: Add Insurance in the pop-up; the staff see it
     main_menu(patient, "Insurance")
-    patient.get_by_role("button", name="Add Insurance").click()
-    dialog = patient.get_by_role("dialog")
+    patient.get_by_role("link", name="Add Insurance").click()
+    dialog = patient.get_by_role("dialog", name="Add insurance")
     expect(dialog).to_be_visible()
     check(patient, "walkthrough add insurance dialog")
     dialog.get_by_label("Insurance company").fill("Blue Harbor Health")
     dialog.get_by_label("Member ID").fill("BHH-55821")
-    dialog.get_by_label("Subscriber name").fill(name)
-    dialog.get_by_label("Coverage starts").fill("2026-01-01")
-    dialog.get_by_role("button", name="Save").click()
-    expect(patient.get_by_text("Blue Harbor Health")).to_be_visible()
+    dialog.get_by_label("Policy holder's name").fill(name)
+    dialog.get_by_label("Coverage started").fill("2026-01-01")
+    dialog.get_by_role("button", name="Save insurance").click()
+    expect(patient.get_by_role("status")).to_contain_text("Insurance saved")
+    expect(patient.get_by_test_id("portal-insurance")).to_contain_text("Blue Harbor Health")
+    check(patient, "walkthrough insurance")
     staff.goto(f"{cairn.url}/staff/clients/{client_id}/insurance")
-    expect(staff.get_by_text("Blue Harbor Health")).to_be_visible()
+    expect(staff.get_by_role("row").filter(has_text="BHH-55821")).to_contain_text("The patient, in the portal")
 
-    # Step 9: contacts — add a new one, then inactivate it
+    # Step 9: contacts — one added for a release of information (it asks for the
+    # signature at once), one added and inactivated
     main_menu(patient, "Contacts")
     patient.get_by_role("link", name="Add New Contact").click()
     check(patient, "walkthrough add contact")
-    patient.get_by_label("Name").fill("Jamie Vale")
-    patient.get_by_label("Relationship").fill("Sibling")
-    patient.get_by_label("Phone").fill("555-0142")
-    patient.get_by_role("button", name=re.compile("^Save")).click()
-    expect(patient.get_by_text("Jamie Vale")).to_be_visible()
+    patient.get_by_label("Full name").fill("Jamie Vale")
+    patient.get_by_label("Who is this person to you?").fill("Sister")
+    patient.get_by_label("Phone").fill("555-201-0142")
+    patient.get_by_label("Email").fill("jamie.vale@example.org")
+    patient.get_by_label("Ask for a release of information for this contact").check()
+    patient.get_by_label("Until (last day)").fill(f"{datetime.now(CLINIC_ZONE).year + 1}-06-30")
+    patient.get_by_role("button", name="Add contact").click()
+    expect(patient.get_by_test_id("release-contact")).to_have_text("Jamie Vale")
+    check(patient, "walkthrough release to sign")
+    patient.get_by_label("Type your full name to sign").fill(name)
+    patient.get_by_role("button", name="Save").click()
+    main_menu(patient, "Contacts")
+    poll(patient, lambda: "Release signed" in patient.get_by_test_id("current-contacts").inner_text(),
+         "the release is active on the contact")
     check(patient, "walkthrough contacts")
-    patient.get_by_role("link", name=re.compile("^Inactivate Jamie Vale")).click()
-    patient.get_by_role("button", name=re.compile("^Inactivate")).click()
-    expect(patient.get_by_test_id("inactive-contacts")).to_contain_text("Jamie Vale")
+
+    patient.get_by_role("link", name="Add New Contact").click()
+    patient.get_by_label("Full name").fill("Drew Marsh")
+    patient.get_by_label("Who is this person to you?").fill("Neighbour")
+    patient.get_by_label("Phone").fill("555-201-0199")
+    patient.get_by_role("button", name="Add contact").click()
+    expect(patient.get_by_role("status")).to_have_text("Contact added.")
+    patient.get_by_role("link", name="Inactivate Drew Marsh").click()
+    patient.get_by_role("button", name="Yes, inactivate Drew Marsh").click()
+    expect(patient.get_by_test_id("inactive-contacts")).to_contain_text("Drew Marsh")
 
     # Step 10: the name at the top right — change password, log out
     patient.get_by_role("button", name=name).click()
@@ -335,27 +353,47 @@ def test_the_patient_walkthrough_from_the_welcome_email_to_log_out(cairn, browse
 
 
 def test_a_guardian_does_the_rounds_for_two_children(cairn, browser):
+    """Morgan Reyes, guardian of Ellis and Kai: greeted by their own name,
+    always told whose portal they are looking at; Kai's GAD-7 and telehealth
+    consent (the demo clinic's) done for Kai; and acting for Kai, Ellis's
+    appointment is not found."""
     guardian = new_page(browser, 390, 844)
     sign_in(guardian, cairn.url, "portal", *GUARDIAN)
     expect(guardian.get_by_role("heading", name="Welcome, Morgan Reyes")).to_be_visible()
-    viewing = guardian.get_by_label("Client you are viewing")
-    first_child = viewing.locator("option:checked").inner_text()
     check(guardian, "guardian home")
-    seen = {}
+    calendars = {}
     for child in ("Ellis Reyes", "Kai Reyes"):
         guardian.goto(f"{cairn.url}/portal")
         guardian.get_by_label("Client you are viewing").select_option(label=child)
         guardian.get_by_role("button", name="View").click()
-        expect(guardian.get_by_text(f"You are viewing {child}")).to_be_visible()
+        expect(guardian.get_by_test_id("viewing")).to_contain_text(child)
         slug = child.split()[0].lower()
-        for area, path in (("appointments", "/portal/appointments"), ("documents", "/portal/documents/consents"),
-                           ("billing", "/portal/billing")):
-            guardian.goto(cairn.url + path)
-            check(guardian, f"guardian {slug} {area}")
-        guardian.goto(f"{cairn.url}/portal/appointments")
-        seen[child] = [a.get_attribute("href") for a in
-                       guardian.get_by_role("link", name=re.compile("^Add to calendar")).all()]
-    assert first_child in seen and seen["Ellis Reyes"] and seen["Kai Reyes"]
-    # acting for Kai, Ellis's appointment is not there (404), and nothing leaks
-    answer = guardian.request.get(cairn.url + seen["Ellis Reyes"][0])
+        for area in ("Appointments", "Documents", "Billing", "Insurance", "Contacts", "Messages"):
+            main_menu(guardian, area)
+            check(guardian, f"guardian {slug} {area.lower()}")
+        main_menu(guardian, "Appointments")
+        calendars[child] = [a.get_attribute("href") for a in
+                            guardian.get_by_role("link", name=re.compile("^Add to calendar")).all()]
+        assert calendars[child], f"{child} has an appointment in the demo clinic"
+
+    # acting for Kai now: Kai's GAD-7 and telehealth consent
+    main_menu(guardian, "Documents")
+    documents_menu(guardian, "Forms and Surveys")
+    guardian.get_by_role("link", name=re.compile("GAD-7")).first.click()
+    for group in guardian.locator("fieldset").all():
+        radios = group.locator("input[type=radio]")
+        if radios.count():
+            radios.first.check()                                                      # "Not at all"
+    guardian.get_by_role("button", name="Submit answers").click()
+    expect(guardian.get_by_test_id("form-result")).to_contain_text("minimal")
+    documents_menu(guardian, "Consents")
+    expect(guardian.get_by_test_id("consents-badge")).to_contain_text("1")
+    guardian.get_by_role("link", name=re.compile("^Sign Telehealth consent")).click()
+    guardian.get_by_label("Type your full name to sign").fill("Morgan Reyes")
+    guardian.get_by_role("button", name="Save").click()
+    expect(guardian.get_by_test_id("consents-badge")).to_have_count(0)
+
+    # Ellis's appointment, asked for while acting for Kai: not found
+    assert set(calendars["Ellis Reyes"]).isdisjoint(calendars["Kai Reyes"])
+    answer = guardian.request.get(cairn.url + calendars["Ellis Reyes"][0])
     assert answer.status == 404

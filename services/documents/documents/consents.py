@@ -45,8 +45,11 @@ def _event_base(consent: Consent) -> dict:
 
 def request(session: Session, client_id: str, template_key, by: schemas.By,
             request_key: str | None, contact=None) -> Consent:
-    library.staff_only(by)
     template = consent_templates.get(template_key)
+    # a patient may ask for a release of information for a contact they add
+    # (the portal then takes them to sign it); every other consent is staff's
+    if by.kind != "staff" and (template is None or template.kind != consent_templates.RELEASE):
+        library.staff_only(by)
     if template is None:
         raise InvalidFields({"template_key": "Choose a consent from the list."})
     if request_key:
@@ -66,8 +69,9 @@ def request(session: Session, client_id: str, template_key, by: schemas.By,
         contact_may_receive=person["may_receive"] if person else None,
         contact_until=person["until"] if person else None)
     session.add(consent)
-    record_event(session, SOURCE, "ConsentRequested", {**_event_base(consent),
-                                                        "requested_by": by.id})
+    if by.kind == "staff":   # the patient who asked is on the page that signs it: no email
+        record_event(session, SOURCE, "ConsentRequested", {**_event_base(consent),
+                                                            "requested_by": by.id})
     try:
         session.commit()
     except IntegrityError:

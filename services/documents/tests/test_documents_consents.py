@@ -228,3 +228,14 @@ def test_signing_on_s3_stores_the_signed_copy_encrypted(start_documents, moto_s3
     assert all(head.get("ServerSideEncryption") == "AES256" for head in heads)
     opened = documents.rpc.open_signed_consent(consent["id"], "cl_1")
     assert base64.b64decode(opened["content_b64"]).startswith(b"%PDF-")
+
+
+def test_a_patient_may_ask_for_a_release_for_their_contact_but_not_other_consents(documents):
+    """Adding a contact in the portal with "ask for a release" asks the
+    documents service as the patient: a release only, and no email about it
+    (the portal takes the patient straight to signing it)."""
+    remote(documents.rpc.request_consent, "Forbidden", "cl_1", "treatment", PORTAL, "rk-p1")
+    release = documents.rpc.request_consent("cl_1", "release", PORTAL, "rk-p2", CONTACT)
+    assert (release["kind"], release["status"], release["contact_id"]) == ("release", "outstanding", "ct_1")
+    assert outbox(documents.engine, "ConsentRequested") == []
+    assert documents.rpc.portal_summary("cl_1")["consents_outstanding"] == 1

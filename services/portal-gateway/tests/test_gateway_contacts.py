@@ -191,7 +191,7 @@ def test_a_contact_added_with_a_release_asks_for_the_consent_and_opens_its_sign_
     assert (client_id, acting_for) == ("cl_1", "cl_1")
     assert payload["roi_start"] == date.today().isoformat() and payload["roi_end"] == "2027-01-31"
     [(_, client_id, template, by, request_key, named)] = calls("request_consent")
-    assert (client_id, template) == ("cl_1", "release_of_information")
+    assert (client_id, template) == ("cl_1", "release")
     assert by == {"kind": "portal", "id": "pa_1", "name": "Avery Lindqvist"}
     assert key in request_key
     assert named == {"id": "ct_new", "name": "Jamie Vale", "may_receive": "billing_and_clinical",

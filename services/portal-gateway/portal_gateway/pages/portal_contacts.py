@@ -25,7 +25,7 @@ from servicekit.errors import CairnError, InvalidFields
 from portal_gateway import contact_forms, web
 from portal_gateway.access import actor_of, signed_in
 
-RELEASE_TEMPLATE = "release_of_information"   # the documents service's release consent
+RELEASE_TEMPLATE = "release"   # the documents service's release consent
 CONTACT_NOT_FOUND = "We could not find that contact."
 CLIENT_ONLY = ("This page is for the client and their family. Ask the client or the clinic if you "
                "need something changed.")
