@@ -11,7 +11,7 @@ SERVICES := clients.service:ClientsService invoicing.service:InvoicingService \
 	payments.service:PaymentsService notifications.service:NotificationsService \
 	documents.service:DocumentsService scheduling.service:SchedulingService
 
-.PHONY: run test test-browser test-slow bench load install services-up dlq dlq-replay migrate rabbitmq-definitions reconcile statements clean
+.PHONY: run test test-services test-across test-browser test-slow bench load install services-up dlq dlq-replay migrate rabbitmq-definitions reconcile statements clean
 
 install: $(STAMP)
 
@@ -47,10 +47,19 @@ migrate: install
 # processes, each stopping conftest lookup at its own folder.
 BROWSER_PYTEST := $(PY) -m pytest -p no:pytest_nameko -p no:pytest_eventlet -q
 
+# The default suite in two pytest processes at once (each test has its own
+# databases and vhost, and most of a test's time is spent waiting on the
+# broker and PostgreSQL), each printed whole when it ends; then the browsers.
 test: install services-up
-	$(PY) -m pytest -m "not slow" -q
 	@test -x /usr/bin/chromium || { echo "Browser tests need Chromium: sudo apt-get install chromium"; exit 1; }
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-services test-across
 	$(MAKE) --no-print-directory test-browser
+
+test-services: install services-up
+	$(PY) -m pytest -m "not slow" -q libs services deploy/local/tests
+
+test-across: install services-up
+	$(PY) -m pytest -m "not slow" -q tests
 
 test-browser: install services-up
 	$(BROWSER_PYTEST) --confcutdir=deploy/local/tests/browser deploy/local/tests/browser
