@@ -8,7 +8,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from servicekit.pdf import text_of
 from tests.support.processes import wait_until
 
-STACK_ENV = {"CAIRN_KEPT_PDF_POLL_SECONDS": "0.5"}
+STACK_ENV = {"CAIRN_KEPT_PDF_POLL_SECONDS": "0.5", "CAIRN_KEPT_PDF_DELAY_SECONDS": "0"}
 FORM = {"location_id": "loc_main", "payment_type": "private_pay", "line1_service": "90834",
         "line1_units": "1"}
 PDF = b"%PDF-1.4\n% an insurance card\n%%EOF\n"

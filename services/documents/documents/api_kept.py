@@ -18,13 +18,15 @@ class KeptPdfsApi:
     def on_statement_issued(self, envelope):
         handle_once(self.db, envelope, "documents.on_statement_issued",
                     lambda data: kept_pdfs.queue(self.db, "statement", data["statement_id"],
-                                                 data["client_id"], envelope["id"]))
+                                                 data["client_id"], envelope["id"],
+                                                 self.settings.kept_pdf_delay_seconds))
 
     @handles("invoicing", "InvoiceSent")
     def on_invoice_sent(self, envelope):
         handle_once(self.db, envelope, "documents.on_invoice_sent",
                     lambda data: kept_pdfs.queue(self.db, "invoice", data["invoice_id"],
-                                                 data["client_id"], envelope["id"]))
+                                                 data["client_id"], envelope["id"],
+                                                 self.settings.kept_pdf_delay_seconds))
 
     @timer(interval=float(config.env("KEPT_PDF_POLL_SECONDS", "5")))
     def keep_pdfs(self):

@@ -40,13 +40,17 @@ class Claimed:
     attempts: int
 
 
-def queue(session: Session, kind: str, ref_id: str, client_id: str, event_id: str) -> None:
+def queue(session: Session, kind: str, ref_id: str, client_id: str, event_id: str,
+          delay_seconds: float = 0) -> None:
     """Called inside an idempotent handler (the caller commits); a second
     event about the same statement or invoice (an invoice sent again) keeps
-    the first row."""
+    the first row. The first fetch waits `delay_seconds`: there is no hurry,
+    and invoicing is then not rendering the same PDF for the person who
+    just issued it."""
+    now = utcnow()
     values = {"id": domain.new_id("pdf"), "kind": kind, "ref_id": ref_id, "client_id": client_id,
               "cause_event_id": event_id, "status": QUEUED, "attempts": 0,
-              "created_at": utcnow()}
+              "created_at": now, "next_attempt_at": now + timedelta(seconds=delay_seconds)}
     if is_postgres(session):
         session.execute(pg_insert(KeptPdf).values(**values)
                         .on_conflict_do_nothing(constraint="uq_kept_pdfs_kind_ref"))

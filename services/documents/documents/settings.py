@@ -23,6 +23,7 @@ class DocumentSettings:
     kept_pdf_lease_seconds: float = 120.0  # KEPT_PDF_LEASE_SECONDS: a worker owns a claimed row
     kept_pdf_batch: int = 5                # KEPT_PDF_BATCH: rows claimed per tick
     kept_pdf_max_attempts: int = 8         # KEPT_PDF_MAX_ATTEMPTS: then "failed", logged
+    kept_pdf_delay_seconds: float = 60.0   # KEPT_PDF_DELAY_SECONDS: wait before the first fetch
 
 
 def load(container_config: dict) -> DocumentSettings:
@@ -42,7 +43,9 @@ def load(container_config: dict) -> DocumentSettings:
         upload_quota_bytes=get("UPLOAD_QUOTA_BYTES", defaults.upload_quota_bytes, int),
         kept_pdf_lease_seconds=get("KEPT_PDF_LEASE_SECONDS", defaults.kept_pdf_lease_seconds, float),
         kept_pdf_batch=get("KEPT_PDF_BATCH", defaults.kept_pdf_batch, int),
-        kept_pdf_max_attempts=get("KEPT_PDF_MAX_ATTEMPTS", defaults.kept_pdf_max_attempts, int))
+        kept_pdf_max_attempts=get("KEPT_PDF_MAX_ATTEMPTS", defaults.kept_pdf_max_attempts, int),
+        kept_pdf_delay_seconds=get("KEPT_PDF_DELAY_SECONDS", defaults.kept_pdf_delay_seconds,
+                                   float))
     if loaded.storage not in ("local", "s3"):
         raise ConfigError(f"DOCUMENT_STORAGE {loaded.storage!r} is not 'local' or 's3'")
     if loaded.presign_seconds <= 0 or loaded.upload_max_bytes <= 0 or loaded.upload_quota_bytes <= 0:

@@ -49,7 +49,7 @@ def start_documents(container_factory, rabbit_config, database_url, tmp_path):
         engine = create_engine(url)
         files = tmp_path / "documents"
         config = {**rabbit_config, "DATABASE_URL": url, "EVENT_RETRY_DELAYS_MS": [50],
-                  "DOCUMENT_DIR": str(files), **settings}
+                  "DOCUMENT_DIR": str(files), "KEPT_PDF_DELAY_SECONDS": 0, **settings}
         FakeInvoicing.reset()
         container_factory(FakeInvoicing, config).start()
         container = container_factory(DocumentsService, config)

@@ -123,3 +123,10 @@ def test_two_workers_never_claim_the_same_rows(documents):
         # the leased rows are not claimed again while their lease runs
         again = kept_pdfs.claim(first, batch=10, lease_seconds=60)
         assert {item.id for item in again} == set(locked)
+
+
+def test_the_first_fetch_waits_the_configured_delay(start_documents):
+    documents = start_documents(KEPT_PDF_DELAY_SECONDS=3600)
+    deliver(documents, "on_statement_issued", statement_issued())
+    tick(documents)
+    assert FakeInvoicing.calls == [] and rows(documents) == [("statement", "stm_1", "queued", 0)]
