@@ -47,6 +47,15 @@ def check_page_at_both_widths(page, name: str) -> None:
         page.set_viewport_size(own)
 
 
+def portal_menu(page, item: str) -> None:
+    """Follow the portal's left main menu to `item`, opening it with the
+    Menu button first where it is folded away (a phone)."""
+    button = page.get_by_role("button", name="Menu")
+    if button.is_visible() and button.get_attribute("aria-expanded") == "false":
+        button.click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name=item, exact=True).click()
+
+
 def tab_to(page, locator, limit: int = 80) -> None:
     """Press Tab, as a keyboard user does, until `locator` has the focus
     (fails if it is never reached: not focusable, hidden or behind a trap)."""

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from playwright.sync_api import expect
 
-from browser_kit import check_page_at_both_widths as check, stripe_form, tab_to
+from browser_kit import portal_menu, check_page_at_both_widths as check, stripe_form, tab_to
 from servicekit.pdf import text_of
 
 FRONT_DESK = ("frontdesk@demo.cairn.test", "demo-frontdesk-2026")
@@ -165,7 +165,7 @@ def test_invoice_partial_payment_email_plan_autopay_and_pdfs(cairn, browser):
     # ---- the patient signs the plan in the portal, authorizing autopay
     patient = new_page(browser, 390, 844)
     sign_in(patient, cairn.url, "portal", *PATIENT)
-    patient.get_by_role("navigation").get_by_role("link", name="Billing").click()
+    portal_menu(patient, "Billing")
     patient.get_by_test_id("portal-plans").get_by_role("link", name=re.compile("3 installments")).click()
     expect(patient.get_by_test_id("plan-status")).to_have_text("Waiting for your signature")
     expect(patient.get_by_test_id("plan-agreement")).to_be_visible()

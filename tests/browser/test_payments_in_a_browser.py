@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import expect
 
-from browser_kit import check_page, stripe_form
+from browser_kit import portal_menu, check_page, stripe_form
 
 FRONT_DESK = ("frontdesk@demo.cairn.test", "demo-frontdesk-2026")
 SAM = ("sam@demo.cairn.test", "demo-portal-2026")
@@ -72,7 +72,7 @@ def test_staff_keep_a_new_card_as_default_then_the_patient_pays_two_invoices_wit
 
     patient = phone(browser, cairn.url)
     sign_in(patient, "portal", *SAM)
-    patient.get_by_role("navigation").get_by_role("link", name="Billing").click()
+    portal_menu(patient, "Billing")
     check_page(patient, "portal billing")
     patient.get_by_role("button", name="Make a Payment").click()
     check_page(patient, "portal make a payment")

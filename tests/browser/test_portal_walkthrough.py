@@ -151,10 +151,11 @@ def drawn_signature(page):
 
 
 def main_menu(page, item: str):
-    """The left main menu (behind the Menu button on a phone)."""
-    menu_button = page.get_by_role("button", name="Menu")
-    if menu_button.is_visible() and menu_button.get_attribute("aria-expanded") == "false":
-        menu_button.click()
+    """The left main menu (behind the Menu button on a phone); Documents may
+    carry its red badge in its name."""
+    button = page.get_by_role("button", name="Menu")
+    if button.is_visible() and button.get_attribute("aria-expanded") == "false":
+        button.click()
     page.get_by_role("navigation", name="Main").get_by_role("link", name=re.compile(f"^{item}")).click()
 
 
