@@ -122,7 +122,8 @@ class PortalBillingAreaPages:
                                           "That payment was not found.")
         # back from the bank (Stripe's redirect says so), or still unsettled
         just_paid = "redirect_status" in request.args
-        if payment["status"] in ("requires_action", "pending"):
+        # asking Stripe how it ended settles the payment: the payer's, never a contact's
+        if payment["status"] in ("requires_action", "pending") and session.get("scope", "full") == "full":
             just_paid = True
             payment = {**payment, **self.payments.complete_payment_action(payment_id, actor)}
         if just_paid and payment["status"] not in RECEIPT_STATUSES:
