@@ -417,3 +417,24 @@ def test_a_contact_is_not_given_the_signers_address_or_browser():
     assert "ip" not in seen["signature"] and "user_agent" not in seen["signature"]
     assert seen["signature"]["typed_name"] == "Avery Reyes"
     assert as_seen_by({}, CONSENTS["co_1"])["signature"]["ip"] == "198.51.100.23"
+
+
+# ---- 7. the 42 CFR Part 2 notice where a contact downloads ------------------------------------
+
+def test_a_contact_is_told_the_part2_notice_applies_to_its_downloads(gateway):
+    for path in ("/portal/billing/invoices/inv_1", "/portal/billing/payments/pay_1",
+                 "/portal/estimates/est_1", "/portal/documents/consents"):
+        assert 'data-testid="part2-download"' not in get(gateway + path).text
+        page = get(gateway + path, "contact-billing_and_clinical")
+        assert page.status_code == 200 and 'data-testid="part2-download"' in page.text, path
+        assert PART2 in page.text
+
+
+def test_a_contacts_receipt_pdf_carries_the_part2_notice(gateway, monkeypatch):
+    from servicekit import pdf as pdf_engine
+    rendered = []
+    monkeypatch.setattr(pdf_engine, "render", lambda html: rendered.append(html) or b"%PDF-1.7")
+    for who in ("patient", "contact-billing"):
+        page = get(f"{gateway}/portal/billing/payments/pay_1/receipt.pdf", who)
+        assert page.status_code == 200 and page.content.startswith(b"%PDF")
+    assert PART2 not in rendered[0] and PART2 in rendered[1]

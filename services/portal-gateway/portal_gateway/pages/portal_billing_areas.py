@@ -143,6 +143,7 @@ class PortalBillingAreaPages:
                                    session["acting_for"])
         html = web.templates.get_template("portal/receipt_pdf.html").render(
             organization=self._organization(), payment=payment, refunded=refunded(payment),
+            part2_notice=session.get("part2_notice"),
             client=next((c for c in session["clients"] if c["id"] == session["acting_for"]),
                         None))
         filename = SAFE_NAME.sub("-", f"receipt-{payment['created_at'][:10]}.pdf")
