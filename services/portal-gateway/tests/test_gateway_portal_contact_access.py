@@ -438,3 +438,9 @@ def test_a_contacts_receipt_pdf_carries_the_part2_notice(gateway, monkeypatch):
         page = get(f"{gateway}/portal/billing/payments/pay_1/receipt.pdf", who)
         assert page.status_code == 200 and page.content.startswith(b"%PDF")
     assert PART2 not in rendered[0] and PART2 in rendered[1]
+
+
+def test_an_estimate_pdf_a_contact_downloads_is_audited(gateway):
+    page = get(f"{gateway}/portal/estimates/est_1/pdf", "contact-billing_and_clinical")
+    assert page.status_code == 200 and page.headers["Content-Type"] == "application/pdf"
+    assert ("record_access", "estimate.read", "cl_1", "ok") in CALLS
