@@ -28,7 +28,7 @@ def client_ip(request) -> str:
 def actor_of(session: dict, request) -> dict:
     actor = {"kind": session["kind"], "id": session["subject_id"], "ip": client_ip(request)}
     if session["kind"] == "portal":
-        actor["client_id"] = session["acting_for"]
+        actor["client_id"] = session.get("acting_for")
     return actor
 
 
@@ -102,11 +102,13 @@ def signed_in(area: str, permission: str | None = None):
                 if request.method == "POST" and not same(session["csrf"], request.form.get("csrf")):
                     return web.error_page(403, "This form has expired. Go back, reload and try again.")
                 if area == "portal":        # a third-party contact sees what its release allows
-                    session, refused = portal_scope.scoped(self, request.path, session)
+                    # and only reads: every write is the client's (or a guardian's)
+                    session, refused = portal_scope.scoped(self, request.method, request.path, session)
                     if refused:
-                        self.clients.record_access(actor_of(session, request), f"denied:portal.{refused}",
-                                                   session["acting_for"])
-                        return web.error_page(403, portal_scope.NOT_SHARED, session=session, area=area)
+                        status, action, words = refused
+                        self.clients.record_access(actor_of(session, request), action,
+                                                   session.get("acting_for"), outcome="denied")
+                        return web.error_page(status, words, session=session, area=area)
                 if permission and permission not in session.get("permissions", ()):
                     self.clients.record_access(actor_of(session, request), f"denied:{permission}", None)
                     return web.error_page(403, "Your role does not allow this. Ask an administrator.",

@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 
 from servicekit import config
 
-from portal_gateway import web
+from portal_gateway import portal_scope, web
 from portal_gateway.access import actor_of
 
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]")
@@ -163,8 +163,7 @@ def drawing_of(form) -> str:
     return drawing if DATA_URL.match(drawing) else ""
 
 
-CONTACTS_READ_ONLY = ("A contact under a release of information can read what it allows, but only the "
-                      "client or a guardian can sign, upload or fill in forms.")
+CONTACTS_READ_ONLY = portal_scope.DOCUMENTS_READ_ONLY
 
 
 def acts_for_the_client(method):

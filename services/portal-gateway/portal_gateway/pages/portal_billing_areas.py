@@ -122,7 +122,8 @@ class PortalBillingAreaPages:
                                           "That payment was not found.")
         # back from the bank (Stripe's redirect says so), or still unsettled
         just_paid = "redirect_status" in request.args
-        if payment["status"] in ("requires_action", "pending"):
+        # asking Stripe how it ended settles the payment: the payer's, never a contact's
+        if payment["status"] in ("requires_action", "pending") and session.get("scope", "full") == "full":
             just_paid = True
             payment = {**payment, **self.payments.complete_payment_action(payment_id, actor)}
         if just_paid and payment["status"] not in RECEIPT_STATUSES:
@@ -142,6 +143,7 @@ class PortalBillingAreaPages:
                                    session["acting_for"])
         html = web.templates.get_template("portal/receipt_pdf.html").render(
             organization=self._organization(), payment=payment, refunded=refunded(payment),
+            part2_notice=session.get("part2_notice"),
             client=next((c for c in session["clients"] if c["id"] == session["acting_for"]),
                         None))
         filename = SAFE_NAME.sub("-", f"receipt-{payment['created_at'][:10]}.pdf")

@@ -26,6 +26,27 @@ NOTICES = {"uploaded": "Your file was uploaded. The clinic can see it now.",
 ALREADY_SIGNED = "This consent is already signed."
 
 
+def revocable(consent: dict) -> bool:
+    """Only a release that is signed (or still waiting) can be revoked."""
+    return consent.get("kind") == "release" and consent.get("status") in ("signed", "outstanding")
+
+
+def may_see_consent(session: dict, consent: dict) -> bool:
+    """A third-party contact does not see releases (other contacts' names,
+    what each may receive): the session does not say which contact it is,
+    so none of them (fail closed); the client or a guardian sees all."""
+    return session.get("scope", "full") == "full" or consent.get("kind") != "release"
+
+
+def as_seen_by(session: dict, consent: dict) -> dict:
+    """What a consent shows: a contact is not shown where and on what the
+    client signed (the signature's internet address and browser)."""
+    if session.get("scope", "full") == "full" or not consent.get("signature"):
+        return consent
+    signature = {k: v for k, v in consent["signature"].items() if k not in ("ip", "user_agent")}
+    return {**consent, "signature": signature}
+
+
 def answers_of(form) -> dict:
     """The answers as posted: fields named a-<question id>."""
     return {name[2:]: value.strip() for name, value in form.items()
@@ -125,7 +146,8 @@ class PortalDocumentPages:
     @http("GET", "/portal/documents/consents")
     @signed_in("portal")
     def portal_consents(self, request, session):
-        consents = self.documents.list_consents(session["acting_for"])
+        consents = [c for c in self.documents.list_consents(session["acting_for"])
+                    if may_see_consent(session, c)]
         outstanding = [c for c in consents if c["status"] == "outstanding"]
         summary = {"consents_outstanding": len(outstanding)}
         return self._doc_page("portal/documents_consents.html", session, "consents", summary,
@@ -137,7 +159,7 @@ class PortalDocumentPages:
     @signed_in("portal")
     @dw.not_found_is_denied("portal")
     def portal_consent(self, request, session, consent_id):
-        return self._doc_consent_page(session, consent_id)
+        return self._doc_consent_page(request, session, consent_id)
 
     @http("POST", "/portal/documents/consents/<consent_id>")
     @dw.capped(dw.form_limit)
@@ -157,7 +179,7 @@ class PortalDocumentPages:
             errors = dw.field_errors(error)
             if errors is None:
                 raise
-            return self._doc_consent_page(session, consent_id, errors=errors,
+            return self._doc_consent_page(request, session, consent_id, errors=errors,
                                       typed_name=signature["typed_name"], status=400)
         return web.redirect("/portal/documents/consents?notice=signed")
 
@@ -166,6 +188,8 @@ class PortalDocumentPages:
     @dw.not_found_is_denied("portal")
     def portal_signed_consent(self, request, session, consent_id):
         client_id = session["acting_for"]
+        if not may_see_consent(session, self.documents.get_consent(consent_id, client_id)):
+            return dw.deny(self, request, session, client_id, "portal")
         return dw.audited_download(self, request, session,
                                    self.documents.open_signed_consent(consent_id, client_id),
                                    client_id)
@@ -175,7 +199,7 @@ class PortalDocumentPages:
     @dw.not_found_is_denied("portal")
     def portal_confirm_revoke(self, request, session, consent_id):
         consent = self.documents.get_consent(consent_id, session["acting_for"])
-        if consent["kind"] != "release" or consent["status"] != "signed":
+        if not revocable(consent):
             return web.redirect(f"/portal/documents/consents/{consent_id}")
         return self._doc_page("portal/documents_revoke.html", session, "consents", None,
                                     consent=consent)
@@ -185,6 +209,8 @@ class PortalDocumentPages:
     @dw.not_found_is_denied("portal")
     @dw.acts_for_the_client
     def portal_revoke(self, request, session, consent_id):
+        if not revocable(self.documents.get_consent(consent_id, session["acting_for"])):
+            return web.error_page(404, dw.NOT_FOUND, session=session, area="portal")
         try:
             self.documents.revoke_consent(consent_id, session["acting_for"], dw.by_of(session))
         except RemoteError as error:
@@ -266,10 +292,14 @@ class PortalDocumentPages:
                                     answers=shown, notice=notice,
                                     max_score=form.get("max_score") or MAX_SCORE.get(form["form_key"]))
 
-    def _doc_consent_page(self, session, consent_id, errors=None, typed_name="", status=200):
+    def _doc_consent_page(self, request, session, consent_id, errors=None, typed_name="", status=200):
         client_id = session["acting_for"]
         summary = self.documents.portal_summary.call_async(client_id)
         consent = self.documents.get_consent(consent_id, client_id)
+        if not may_see_consent(session, consent):
+            summary.result()
+            return dw.deny(self, request, session, client_id, "portal")
+        consent = as_seen_by(session, consent)
         return self._doc_page("portal/documents_consent.html", session, "consents",
                                     summary.result(), status=status, consent=consent,
                                     errors=errors or {}, typed_name=typed_name)

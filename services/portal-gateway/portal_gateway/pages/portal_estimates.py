@@ -11,7 +11,7 @@ from portal_gateway.web import http
 from servicekit.errors import InvalidFields
 
 from portal_gateway import estimate_forms, web
-from portal_gateway.access import client_ip, signed_in
+from portal_gateway.access import actor_of, client_ip, signed_in
 from portal_gateway.pages.statements import pdf_response
 
 NOT_FOUND = "That estimate was not found."
@@ -54,6 +54,7 @@ class PortalEstimatePages:
             reply = self.invoicing.estimate_pdf(estimate_id, session["acting_for"])
         except RemoteError as error:      # another client's or a draft: 404, audited (issue 9)
             return self._portal_refused(request, session, error, "estimate.read", NOT_FOUND)
+        self.clients.record_access(actor_of(session, request), "estimate.read", session["acting_for"])
         return pdf_response(reply)
 
     def _portal_estimate(self, request, session, estimate_id, notice="", errors=None, form=None,
