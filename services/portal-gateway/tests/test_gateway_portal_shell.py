@@ -10,6 +10,7 @@ import base64
 import re
 from datetime import datetime, timedelta, timezone
 
+import eventlet
 import icalendar
 import pytest
 import requests
@@ -439,12 +440,30 @@ def test_a_billing_and_clinical_contact_also_sees_appointments_and_documents(gat
     assert page.status_code == 200 and PART2 in page.text
 
 
+class StalledDocuments:
+    name = "documents"
+
+    @rpc(expected_exceptions=EXPECTED)
+    def portal_summary(self, client_id):
+        eventlet.sleep(3)
+
+
+class StalledScheduling:
+    name = "scheduling"
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_appointments(self, client_id):
+        eventlet.sleep(3)
+
+
 @pytest.fixture
 def gateway_alone(container_factory, rabbit_config):
-    """Only clients behind the gateway: documents and scheduling do not answer."""
+    """Documents and scheduling are up but do not answer within the deadline.
+    (Not absent: a request to a queue nobody declared comes back from the
+    broker, and nameko hands that return to whichever call publishes next.)"""
     port = free_port()
     config = {**rabbit_config, "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}", "RPC_TIMEOUT_SECONDS": 0.5}
-    for service in (Clients, PortalGateway):
+    for service in (Clients, StalledDocuments, StalledScheduling, PortalGateway):
         container_factory(service, config).start()
     return f"http://127.0.0.1:{port}"
 
