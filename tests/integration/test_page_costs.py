@@ -105,7 +105,11 @@ def test_staff_pages_keep_to_their_rpc_budget(cairn, billed, estimated):
     assert 'data-testid="invoice-status">Open<' in page                 # still final, not a draft
     assert "Finalized, not sent to the patient yet." in page
     assert f"/staff/clients/cl_demo_jordan/adjustments/new?invoice={over}" in page
+    # issue 9: the Documents tab asks clients and documents once each, at once
+    assert cost(staff, "/staff/clients/cl_demo_jordan/documents") == 2
+    assert cost(staff, "/staff/clients/cl_demo_jordan/appointments") <= 2
     admin = cairn.staff(*ADMIN)
+    assert cost(admin, "/staff/clients/cl_demo_avery/documents") == 2    # scores, notes: still 2
     assert cost(admin, "/staff/settings") == 0
     assert cost(admin, "/staff/audit") == 1
     assert cost(admin, "/staff/settings/catalog") == 2          # services and providers, at once
@@ -128,6 +132,12 @@ def test_portal_and_pay_pages_keep_to_their_rpc_budget(cairn, billed, estimated)
     assert cost(patient, "/portal/billing/payments") == 1
     assert cost(patient, f"/portal/billing/payments/{billed['payment']}") == 1   # its receipt
     assert cost(patient, "/portal/billing/plans") == 1
+    # issue 9, the rest of the portal
+    for path in ("/portal/appointments", "/portal/documents", "/portal/documents/forms",
+                 "/portal/documents/consents", "/portal/documents/resources",
+                 "/portal/documents/upload", "/portal/messages", "/portal/contacts",
+                 "/portal/insurance"):
+        assert cost(patient, path) <= 2, path
     payer = Browser(cairn.url)
     assert cost(payer, billed["pay_link"]) == 2
 

@@ -18,11 +18,12 @@ from documents.api_uploads import UploadsApi
 from documents.consents_api import ConsentsApi
 from documents.forms_api import FormsApi, PortalSummaryApi
 from documents.settings import Settings
+from documents.api_overview import OverviewApi
 from documents.storage import Storage
 
 
 class DocumentsService(UploadsApi, LibraryApi, NotesApi, KeptPdfsApi, FormsApi, ConsentsApi,
-                       PortalSummaryApi):
+                       PortalSummaryApi, OverviewApi):
     name = "documents"
     db = Database()
     relay = OutboxRelay()

@@ -133,3 +133,22 @@ def test_intake_form_text_answers(documents):
     assert (done["score"], done["severity"], done["flagged"]) == (None, None, False)
     [event] = outbox(documents.engine, "FormCompleted")
     assert "score" not in event["data"]
+
+
+def test_the_staff_tab_gets_everything_in_one_call_and_clinical_parts_only_when_asked(documents):
+    """client_overview: uploads, forms, consents (and notes and a flagged
+    form's answers only for a caller that may see clinical detail)."""
+    flagged = documents.rpc.assign_form("cl_1", "phq9", STAFF, "rk-ov1")
+    answers = {q["id"]: "0" for q in documents.rpc.get_form(flagged["id"])["questions"]
+               if q["kind"] == "choice"}
+    item9 = documents.rpc.get_form(flagged["id"])["questions"][8]["id"]
+    documents.rpc.submit_form(flagged["id"], "cl_1", {**answers, item9: "2"}, PORTAL)
+    documents.rpc.request_consent("cl_1", "treatment", STAFF, "rk-ov2")
+    front_desk = documents.rpc.client_overview("cl_1")
+    assert [f["id"] for f in front_desk["forms"]] == [flagged["id"]]
+    assert "detail" not in front_desk["forms"][0] and front_desk["notes"] is None
+    assert [c["template_key"] for c in front_desk["consents"]] == ["treatment"]
+    clinician = documents.rpc.client_overview("cl_1", True)
+    assert clinician["forms"][0]["detail"]["answers"][item9] in (2, "2")
+    assert clinician["notes"] == [] and clinician["uploads"] == []
+    assert documents.rpc.client_overview("cl_2", True)["forms"] == []

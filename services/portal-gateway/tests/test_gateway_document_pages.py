@@ -309,6 +309,14 @@ class Documents:
         return [d for d in STATE["documents"].values() if d["client_id"] == client_id]
 
     @rpc(expected_exceptions=EXPECTED)
+    def client_overview(self, client_id, clinical=False):
+        forms = [{**f, "detail": self.get_form(f["id"], client_id)} if clinical and f.get("flagged")
+                 else f for f in self.list_forms(client_id)]
+        return {"uploads": self.list_documents(client_id), "forms": forms,
+                "consents": self.list_consents(client_id),
+                "notes": self.list_shared_notes(client_id) if clinical else None}
+
+    @rpc(expected_exceptions=EXPECTED)
     def upload(self, client_id, filename, content_b64, by, request_key=None):
         data = base64.b64decode(content_b64)
         CALLS.append(("upload", client_id, filename, len(data), by["kind"], bool(request_key)))

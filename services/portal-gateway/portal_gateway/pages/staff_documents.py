@@ -30,7 +30,6 @@ NOTICES = {"uploaded": "File uploaded. The client sees it in the portal under Up
            "resource-removed": "Resource no longer shown in the portal.",
            "handbook": "Handbook saved. Patients download it from the portal home page."}
 ITEM9_IDS = ("9", "q9", "item9", "item_9", "phq9_9")
-FLAG_DETAILS = 3   # flagged forms whose item-9 answer the tab asks for (newest first)
 
 
 def without_clinical(form: dict) -> dict:
@@ -249,19 +248,13 @@ class StaffDocumentPages:
         once (the clients service audits the read)."""
         clinical = "clinical.read" in session["permissions"]
         record = self.clients.client_record.call_async(client_id, actor_of(session, request))
-        uploads = self.documents.list_documents.call_async(client_id)
-        assigned = self.documents.list_forms.call_async(client_id)
-        consents = self.documents.list_consents.call_async(client_id)
-        notes = self.documents.list_shared_notes.call_async(client_id) if clinical else None
+        overview = self.documents.client_overview(client_id, clinical)
         record = record.result()
-        forms = assigned.result()
+        forms = overview["forms"]
         if clinical:
-            # the item-9 answer of the newest flagged forms (older ones say "above 0")
-            newest = sorted((f for f in forms if f.get("flagged")),
-                            key=lambda f: f.get("completed_at") or "", reverse=True)[:FLAG_DETAILS]
-            flagged = {f["id"]: self.documents.get_form.call_async(f["id"], client_id) for f in newest}
-            forms = [{**f, "item9": item9_answer(flagged[f["id"]].result()) if f["id"] in flagged
-                      else "above 0"} if f.get("flagged") else f for f in forms]
+            # the item-9 answer of a flagged PHQ-9 (thoughts of self-harm), in words
+            forms = [{**f, "item9": item9_answer(f["detail"])} if f.get("flagged") else f
+                     for f in forms]
         else:
             forms = [without_clinical(f) for f in forms]
         typed = forms_typed or {}
@@ -270,8 +263,8 @@ class StaffDocumentPages:
         return web.page("staff/documents.html", status=status, session=session,
                         client=record["client"],
                         contacts=[c for c in record["contacts"] if c.get("active", True)],
-                        uploads=uploads.result(), forms=forms, consents=consents.result(),
-                        notes=notes.result() if notes is not None else None, clinical=clinical,
+                        uploads=overview["uploads"], forms=forms, consents=overview["consents"],
+                        notes=overview["notes"], clinical=clinical,
                         form_templates=self._doc_form_templates(),
                         consent_templates=self._doc_consent_templates(), note_kinds=NOTE_KINDS,
                         notice=notice, notices=NOTICES, errors=errors or {}, typed=typed,
