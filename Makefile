@@ -47,13 +47,13 @@ migrate: install
 # processes, each stopping conftest lookup at its own folder.
 BROWSER_PYTEST := $(PY) -m pytest -p no:pytest_nameko -p no:pytest_eventlet -q
 
-# The default suite in two pytest processes at once (each test has its own
-# databases and vhost, and most of a test's time is spent waiting on the
-# broker and PostgreSQL), each printed whole when it ends; then the browsers.
+# The default suite in three processes at once — each service's own tests,
+# the cross-service tests, the browser tests — each printed whole when it
+# ends. Every test has its own databases, vhost and var/ directory, and most
+# of a test's time is spent waiting on the broker, PostgreSQL or a page.
 test: install services-up
 	@test -x /usr/bin/chromium || { echo "Browser tests need Chromium: sudo apt-get install chromium"; exit 1; }
-	$(MAKE) --no-print-directory -j2 --output-sync=target test-services test-across
-	$(MAKE) --no-print-directory test-browser
+	$(MAKE) --no-print-directory -j3 --output-sync=target test-services test-across test-browser
 
 test-services: install services-up
 	$(PY) -m pytest -m "not slow" -q libs services deploy/local/tests
