@@ -365,9 +365,14 @@ event("ConsentRequested", 1, "documents",
       {**_CONSENT_EXAMPLE, "requested_by": "st_1"})
 # clients activates a release's contact access on ConsentSigned and cuts it on
 # ConsentRevoked (and drops the contact's sessions at once)
+# a release carries the terms its signed text grants (what the contact may
+# receive and until when, "YYYY-MM-DD"); clients activates only those terms
 event("ConsentSigned", 1, "documents",
-      {**_CONSENT, "signed_at": timestamp(), "sha256": text()},
-      {**_CONSENT_EXAMPLE, "signed_at": "2026-12-01T10:00:00.000000Z", "sha256": "9f86d08188"})
+      {**_CONSENT, "signed_at": timestamp(), "sha256": text(),
+       "may_receive": one_of("billing", "billing_and_clinical", required=False),
+       "until": text(required=False)},
+      {**_CONSENT_EXAMPLE, "signed_at": "2026-12-01T10:00:00.000000Z", "sha256": "9f86d08188",
+       "may_receive": "billing", "until": "2027-06-30"})
 event("ConsentRevoked", 1, "documents",
       {**_CONSENT, "revoked_at": timestamp(), "revoked_by": one_of("portal", "staff")},
       {**_CONSENT_EXAMPLE, "revoked_at": "2026-12-02T10:00:00.000000Z", "revoked_by": "portal"})

@@ -153,8 +153,14 @@ def sign(session: Session, storage, consent_id: str, client_id: str | None, sign
             user_agent=user_agent, drawing_sha256=drawing_sha, drawing_key=drawing_key,
             document=document.decode("utf-8"), document_key=document_key, sha256=digest))
         consent.status, consent.signed_at, consent.signer_name = SIGNED, now, checked.typed_name
+        terms = {}
+        if consent.contact_may_receive:   # a release: the terms its signed text grants
+            terms["may_receive"] = consent.contact_may_receive
+        if consent.contact_until:
+            terms["until"] = consent.contact_until.isoformat()
         record_event(session, SOURCE, "ConsentSigned", {**_event_base(consent),
-                                                         "signed_at": iso(now), "sha256": digest})
+                                                         "signed_at": iso(now), "sha256": digest,
+                                                         **terms})
         session.commit()
     except Exception:
         session.rollback()

@@ -182,6 +182,8 @@ def test_a_release_names_the_contact_and_revoking_it_says_so(documents):
     signed = documents.rpc.sign_consent(release["id"], "cl_1", TYPED, PORTAL, "203.0.113.9", "ua")
     [event] = outbox(documents.engine, "ConsentSigned")
     assert (event["data"]["kind"], event["data"]["contact_id"]) == ("release", "ct_1")
+    # the terms the signed text grants travel with it (clients activates only those)
+    assert (event["data"]["may_receive"], event["data"]["until"]) == ("billing", "2030-06-30")
 
     revoked = documents.rpc.revoke_consent(release["id"], "cl_1", PORTAL)
     assert revoked["status"] == "revoked" and revoked["revoked_at"].endswith("Z")
