@@ -347,13 +347,15 @@ event("DocumentUploaded", 1, "documents",
 event("FormAssigned", 1, "documents",
       {"assignment_id": text(), "client_id": text(), "form_key": text(), "assigned_by": text()},
       {"assignment_id": "frm_1", "client_id": "cl_1", "form_key": "phq9", "assigned_by": "st_1"})
-# `flagged`: a PHQ-9 item 9 answer above "not at all" (staff must look today).
+# score, severity and `flagged` (a PHQ-9 item 9 answer above "not at all") are
+# PHI: documents no longer sends them (staff read them over RPC); optional
+# fields kept for version 1's shape only.
 event("FormCompleted", 1, "documents",
       {"assignment_id": text(), "client_id": text(), "form_key": text(),
-       "score": integer(required=False), "severity": text(required=False), "flagged": boolean(),
-       "completed_at": timestamp()},
-      {"assignment_id": "frm_1", "client_id": "cl_1", "form_key": "phq9", "score": 11,
-       "severity": "moderate", "flagged": False, "completed_at": "2026-12-01T10:00:00.000000Z"},
+       "score": integer(required=False), "severity": text(required=False),
+       "flagged": boolean(required=False), "completed_at": timestamp()},
+      {"assignment_id": "frm_1", "client_id": "cl_1", "form_key": "phq9",
+       "completed_at": "2026-12-01T10:00:00.000000Z"},
       consumed=False)
 _CONSENT = {"consent_id": text(), "client_id": text(), "kind": one_of("consent", "release"),
             # a release of information names the third-party contact it covers
