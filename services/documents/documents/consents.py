@@ -182,6 +182,9 @@ def revoke(session: Session, consent_id: str, client_id: str | None, by: schemas
     """Withdraw a consent (a release above all: the contact's access ends
     when clients handles ConsentRevoked). Once only."""
     consent = get(session, consent_id, client_id, lock=True)
+    if by.kind != "staff" and consent.kind != consent_templates.RELEASE:
+        session.rollback()   # a patient withdraws only a release; other consents are staff's
+        library.staff_only(by)
     if consent.status == REVOKED:
         session.rollback()
         raise Conflict("This consent was already withdrawn.")
