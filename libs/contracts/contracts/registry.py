@@ -347,13 +347,15 @@ event("DocumentUploaded", 1, "documents",
 event("FormAssigned", 1, "documents",
       {"assignment_id": text(), "client_id": text(), "form_key": text(), "assigned_by": text()},
       {"assignment_id": "frm_1", "client_id": "cl_1", "form_key": "phq9", "assigned_by": "st_1"})
-# `flagged`: a PHQ-9 item 9 answer above "not at all" (staff must look today).
+# score, severity and `flagged` (a PHQ-9 item 9 answer above "not at all") are
+# PHI: documents no longer sends them (staff read them over RPC); optional
+# fields kept for version 1's shape only.
 event("FormCompleted", 1, "documents",
       {"assignment_id": text(), "client_id": text(), "form_key": text(),
-       "score": integer(required=False), "severity": text(required=False), "flagged": boolean(),
-       "completed_at": timestamp()},
-      {"assignment_id": "frm_1", "client_id": "cl_1", "form_key": "phq9", "score": 11,
-       "severity": "moderate", "flagged": False, "completed_at": "2026-12-01T10:00:00.000000Z"},
+       "score": integer(required=False), "severity": text(required=False),
+       "flagged": boolean(required=False), "completed_at": timestamp()},
+      {"assignment_id": "frm_1", "client_id": "cl_1", "form_key": "phq9",
+       "completed_at": "2026-12-01T10:00:00.000000Z"},
       consumed=False)
 _CONSENT = {"consent_id": text(), "client_id": text(), "kind": one_of("consent", "release"),
             # a release of information names the third-party contact it covers
@@ -365,9 +367,14 @@ event("ConsentRequested", 1, "documents",
       {**_CONSENT_EXAMPLE, "requested_by": "st_1"})
 # clients activates a release's contact access on ConsentSigned and cuts it on
 # ConsentRevoked (and drops the contact's sessions at once)
+# a release carries the terms its signed text grants (what the contact may
+# receive and until when, "YYYY-MM-DD"); clients activates only those terms
 event("ConsentSigned", 1, "documents",
-      {**_CONSENT, "signed_at": timestamp(), "sha256": text()},
-      {**_CONSENT_EXAMPLE, "signed_at": "2026-12-01T10:00:00.000000Z", "sha256": "9f86d08188"})
+      {**_CONSENT, "signed_at": timestamp(), "sha256": text(),
+       "may_receive": one_of("billing", "billing_and_clinical", required=False),
+       "until": text(required=False)},
+      {**_CONSENT_EXAMPLE, "signed_at": "2026-12-01T10:00:00.000000Z", "sha256": "9f86d08188",
+       "may_receive": "billing", "until": "2027-06-30"})
 event("ConsentRevoked", 1, "documents",
       {**_CONSENT, "revoked_at": timestamp(), "revoked_by": one_of("portal", "staff")},
       {**_CONSENT_EXAMPLE, "revoked_at": "2026-12-02T10:00:00.000000Z", "revoked_by": "portal"})

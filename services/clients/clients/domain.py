@@ -66,12 +66,24 @@ def release_requested(current: str | None, status: str, consent_id: str) -> tupl
 
 
 def release_signed(current: str | None, status: str, consent_id: str,
-                   revoked: bool) -> tuple[str | None, str]:
-    """(consent id, status) after ConsentSigned. A consent already revoked
-    (its ConsentRevoked came first) never activates."""
-    if revoked:
+                   revoked: bool, terms_match: bool = True) -> tuple[str | None, str]:
+    """(consent id, status) after ConsentSigned. Only the consent asked for
+    this contact (its release_consent_id) activates, and only when what it
+    grants is what is on file now; a consent already revoked (its
+    ConsentRevoked came first) never activates."""
+    if revoked or current != consent_id or not terms_match:
         return current, status
     return consent_id, "active"
+
+
+def signed_terms_match(signed_may_receive: str | None, signed_until: str | None,
+                       may_receive: str | None, roi_end: date | None) -> bool:
+    """Whether a signed release grants exactly the contact's terms on file:
+    the same `may_receive` and the same end date (none = none). Terms on
+    file looser than the signed text (more to receive, a later or no end)
+    never match."""
+    on_file_until = roi_end.isoformat() if roi_end else None
+    return signed_may_receive == may_receive and (signed_until or None) == on_file_until
 
 
 def release_revoked(current: str | None, status: str, consent_id: str) -> tuple[str | None, str]:

@@ -140,7 +140,7 @@ def update_contact(session: Session, actor: Actor, contact: Contact, changes: di
         # release is needed, and the contact's portal access stops now
         if contact.release_status == "active":
             releases.end_contact_access(session, contact)
-        contact.release_status = "none"
+        contact.release_status, contact.release_consent_id = "none", None
         changed.append("release_status")
     audit.by(session, actor, "contact.update", contact.client_id,
              detail=f"contact {contact.id}: {_names(changed)}")

@@ -81,14 +81,19 @@ def consent_signed(session: Session, data: dict) -> None:
     if contact is None:
         return
     revoked = session.get(RevokedRelease, data["consent_id"]) is not None
+    matches = domain.signed_terms_match(data.get("may_receive"), data.get("until"),
+                                        contact.may_receive, contact.roi_end)
     consent_id, status = domain.release_signed(contact.release_consent_id, contact.release_status,
-                                               data["consent_id"], revoked)
+                                               data["consent_id"], revoked, matches)
     if _set(session, contact, consent_id, status):
         audit.record(session, "system", "documents", "contact.release_signed", contact.client_id,
                      detail=f"contact {contact.id}: consent {data['consent_id']}")
     elif revoked:
         log.info("consent %s was signed after it was revoked; contact %s stays without access",
                  data["consent_id"], contact.id)
+    elif status != "active":
+        log.info("consent %s signed for contact %s is not its current release or its terms differ "
+                 "from the contact's; no access", data["consent_id"], contact.id)
 
 
 def consent_revoked(session: Session, data: dict) -> None:

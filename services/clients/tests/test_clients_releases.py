@@ -19,9 +19,17 @@ POLICY = {"payer": "Blue Shield", "plan": "PPO", "member_id": "XZ123", "group_nu
           "effective_on": "2026-01-01", "end_on": None, "priority": "primary"}
 
 
-def consent_event(event_type, consent_id, contact_id, client_id="cl_avery", kind="release"):
+def consent_event(event_type, consent_id, contact_id, client_id="cl_avery", kind="release",
+                  may_receive="billing", until=None):
+    """As documents sends it; a ConsentSigned carries the terms the signed
+    release grants (by default CONTACT's: billing, no end date)."""
     data = {**contracts.example(event_type), "consent_id": consent_id, "client_id": client_id,
             "kind": kind, "contact_id": contact_id}
+    if event_type == "ConsentSigned":
+        data.pop("until", None)
+        data["may_receive"] = may_receive
+        if until:
+            data["until"] = until
     return contracts.make_envelope("documents", event_type, data, 1)
 
 
@@ -48,7 +56,9 @@ def signed_release(clients, consent_id="cns_1", **changes):
     contact = clients.rpc.add_contact("cl_avery", {**CONTACT, **changes}, me)
     clients.rpc.mark_release_requested(contact["id"], consent_id, me)
     event_dispatcher(clients.config)("documents", "ConsentSigned",
-                                     consent_event("ConsentSigned", consent_id, contact["id"]))
+                                     consent_event("ConsentSigned", consent_id, contact["id"],
+                                                   may_receive=contact["may_receive"],
+                                                   until=contact.get("roi_end")))
     settle(clients, contact["id"], "active", consent_id)
     return contact
 
@@ -214,17 +224,53 @@ def test_inactivating_the_contact_or_changing_what_it_may_receive_ends_its_acces
                                                          "roi_start": "2026-01-01",
                                                          "roi_end": "2099-01-01"}, me)
     assert changed["release_status"] == "none"          # the signed release covered billing only
+    assert tuple(release_status(clients, contact["id"])) == ("none", None)
     remote_error(lambda: clients.rpc.get_session(dana["token"]), "Unauthorized")
+    # the old release's ConsentSigned redelivered does not open the new, wider terms
+    dispatch = event_dispatcher(clients.config)
+    dispatch("documents", "ConsentSigned", consent_event("ConsentSigned", "cns_1", contact["id"]))
+    handled(clients, "clients.on_consent_signed", 2)
+    assert tuple(release_status(clients, contact["id"])) == ("none", None)
     # signed again, then inactivated
     clients.rpc.mark_release_requested(contact["id"], "cns_2", me)
-    event_dispatcher(clients.config)("documents", "ConsentSigned",
-                                     consent_event("ConsentSigned", "cns_2", contact["id"]))
+    dispatch("documents", "ConsentSigned",
+             consent_event("ConsentSigned", "cns_2", contact["id"],
+                           may_receive="billing_and_clinical", until="2099-01-01"))
     settle(clients, contact["id"], "active", "cns_2")
     dana = clients.sign_in("portal", "dana.vale@home.test", PORTAL_PASSWORD)
     clients.rpc.inactivate_contact(contact["id"], me)
     remote_error(lambda: clients.rpc.get_session(dana["token"]), "Unauthorized")
     remote_error(lambda: clients.rpc.sign_in("portal", "dana.vale@home.test", PORTAL_PASSWORD),
                  "Unauthorized")
+
+
+def test_a_signed_release_grants_only_its_own_terms_and_only_for_the_consent_asked(clients):
+    me = portal("pa_avery", "cl_avery")
+    contact = clients.rpc.add_contact("cl_avery", {**CONTACT, "may_receive": "billing_and_clinical",
+                                                   "roi_start": "2026-01-01",
+                                                   "roi_end": "2099-01-01"}, me)
+    clients.rpc.mark_release_requested(contact["id"], "cns_1", me)
+    dispatch = event_dispatcher(clients.config)
+    # the signed text grants billing only: the contact's wider terms on file do not open
+    dispatch("documents", "ConsentSigned", consent_event("ConsentSigned", "cns_1", contact["id"],
+                                                         until="2099-01-01"))
+    # a later end date on file than the text signed: no access either
+    dispatch("documents", "ConsentSigned",
+             consent_event("ConsentSigned", "cns_1", contact["id"],
+                           may_receive="billing_and_clinical", until="2098-12-31"))
+    # a release nobody asked for this contact (another consent id): no access
+    dispatch("documents", "ConsentSigned",
+             consent_event("ConsentSigned", "cns_other", contact["id"],
+                           may_receive="billing_and_clinical", until="2099-01-01"))
+    handled(clients, "clients.on_consent_signed", 3)
+    assert tuple(release_status(clients, contact["id"])) == ("pending", "cns_1")
+    remote_error(lambda: clients.rpc.invite_contact_to_portal(contact["id"], staff("st_front")),
+                 "Conflict")
+    # the text that grants exactly what is on file activates it
+    dispatch("documents", "ConsentSigned",
+             consent_event("ConsentSigned", "cns_1", contact["id"],
+                           may_receive="billing_and_clinical", until="2099-01-01"))
+    settle(clients, contact["id"], "active", "cns_1")
 
 
 def test_a_release_outside_its_dates_lets_no_one_in(clients):
@@ -255,6 +301,15 @@ def test_release_states():
     assert domain.release_requested("c1", "active", "c2") == ("c2", "pending")
     assert domain.release_signed("c1", "pending", "c1", revoked=False) == ("c1", "active")
     assert domain.release_signed("c1", "revoked", "c1", revoked=True) == ("c1", "revoked")
+    assert domain.release_signed("c1", "pending", "c2", revoked=False) == ("c1", "pending")
+    assert domain.release_signed(None, "none", "c1", revoked=False) == (None, "none")
+    assert domain.release_signed("c1", "pending", "c1", False, terms_match=False) == (
+        "c1", "pending")
+    assert domain.signed_terms_match("billing", None, "billing", None)
+    assert domain.signed_terms_match("billing", "2027-01-01", "billing", date(2027, 1, 1))
+    assert not domain.signed_terms_match("billing", None, "billing_and_clinical", None)
+    assert not domain.signed_terms_match("billing", "2027-01-01", "billing", None)
+    assert not domain.signed_terms_match(None, None, "billing", None)
     assert domain.release_revoked("c2", "pending", "c1") == ("c2", "pending")
     assert domain.release_revoked("c1", "active", "c1") == ("c1", "revoked")
     assert domain.scope_of("guardian") == "full"

@@ -153,8 +153,14 @@ def sign(session: Session, storage, consent_id: str, client_id: str | None, sign
             user_agent=user_agent, drawing_sha256=drawing_sha, drawing_key=drawing_key,
             document=document.decode("utf-8"), document_key=document_key, sha256=digest))
         consent.status, consent.signed_at, consent.signer_name = SIGNED, now, checked.typed_name
+        terms = {}
+        if consent.contact_may_receive:   # a release: the terms its signed text grants
+            terms["may_receive"] = consent.contact_may_receive
+        if consent.contact_until:
+            terms["until"] = consent.contact_until.isoformat()
         record_event(session, SOURCE, "ConsentSigned", {**_event_base(consent),
-                                                         "signed_at": iso(now), "sha256": digest})
+                                                         "signed_at": iso(now), "sha256": digest,
+                                                         **terms})
         session.commit()
     except Exception:
         session.rollback()
@@ -176,6 +182,9 @@ def revoke(session: Session, consent_id: str, client_id: str | None, by: schemas
     """Withdraw a consent (a release above all: the contact's access ends
     when clients handles ConsentRevoked). Once only."""
     consent = get(session, consent_id, client_id, lock=True)
+    if by.kind != "staff" and consent.kind != consent_templates.RELEASE:
+        session.rollback()   # a patient withdraws only a release; other consents are staff's
+        library.staff_only(by)
     if consent.status == REVOKED:
         session.rollback()
         raise Conflict("This consent was already withdrawn.")

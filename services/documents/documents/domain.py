@@ -8,11 +8,10 @@ import unicodedata
 MIB = 1024 * 1024
 NAME_MAX = 120
 
-PDF, JPEG, PNG, HEIC, HEIF = ("application/pdf", "image/jpeg", "image/png", "image/heic",
-                              "image/heif")
+PDF, JPEG, PNG, HEIC = "application/pdf", "image/jpeg", "image/png", "image/heic"
 HEIC_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs"}
-HEIF_BRANDS = {b"mif1", b"msf1"}
-EXTENSIONS = {PDF: ".pdf", JPEG: ".jpg", PNG: ".png", HEIC: ".heic", HEIF: ".heif"}
+HEIF_BRANDS = {b"mif1", b"msf1"}   # plain HEIF: allowed only when it lists an HEVC brand
+EXTENSIONS = {PDF: ".pdf", JPEG: ".jpg", PNG: ".png", HEIC: ".heic"}
 
 NOT_ALLOWED = "This file is not a PDF, JPEG, PNG or HEIC picture."
 EMPTY = "This file is empty."
@@ -39,10 +38,11 @@ def sniff(data: bytes) -> str | None:
         if major in HEIC_BRANDS:
             return HEIC
         if major in HEIF_BRANDS:
-            # an HEIF container; HEIC when it lists an HEVC brand beside mif1
+            # an HEIF container: HEIC only when its ftyp box lists an HEVC
+            # brand beside mif1/msf1; any other HEIF (AVIF, JPEG-in-HEIF...) is refused
             size = int.from_bytes(data[0:4], "big")
             compatible = {data[i:i + 4] for i in range(16, min(size, len(data), 64) - 3, 4)}
-            return HEIC if compatible & HEIC_BRANDS else HEIF
+            return HEIC if compatible & HEIC_BRANDS else None
     return None
 
 

@@ -146,10 +146,9 @@ def submit(session: Session, assignment_id: str, client_id: str | None, answers,
     row.score, row.severity, row.severity_label = result.score, result.severity, \
         result.severity_label
     row.flagged = result.flagged
+    # no score, severity or flag in the event (PHI nobody consumes): staff read them over RPC
     payload = {"assignment_id": row.id, "client_id": row.client_id, "form_key": row.form_key,
-               "flagged": result.flagged, "completed_at": iso(now)}
-    if result.score is not None:
-        payload.update(score=result.score, severity=result.severity)
+               "completed_at": iso(now)}
     record_event(session, SOURCE, "FormCompleted", payload)
     session.commit()
     log.info("form %s completed (%s)", row.id, row.form_key)   # no answers, no score

@@ -37,8 +37,10 @@ class Document(Base):
 
 
 class UploadQuota(Base):
-    """One row per client: the bytes their uploads use. An upload locks it
-    (SELECT … FOR UPDATE) so two at once cannot both squeeze under the quota."""
+    """One row per client: the bytes their uploads use (stored or reserved
+    by an upload being written). An upload locks it (SELECT … FOR UPDATE)
+    only to check and reserve, so two at once cannot both squeeze under the
+    quota."""
     __tablename__ = "upload_quotas"
 
     client_id: Mapped[str] = mapped_column(String(40), primary_key=True)

@@ -53,6 +53,18 @@ def new_key(prefix: str = "clients") -> str:
     return f"{prefix}/{secrets.token_hex(8)}/{uuid.uuid4().hex}"
 
 
+_NEUTRAL_EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png",
+                       "image/heic": ".heic", "text/plain": ".txt", "text/html": ".html"}
+
+
+def neutral_filename(key: str, content_type: str) -> str:
+    """`document-<short id>.<ext>`: the name a presigned URL may carry (the
+    uploader's own name can be PHI and stays data only)."""
+    short = key.rsplit("/", 1)[-1][:8] or "file"
+    base_type = (content_type or "").split(";", 1)[0].strip().lower()
+    return f"document-{short}{_NEUTRAL_EXTENSIONS.get(base_type, '.bin')}"
+
+
 def content_disposition(filename: str) -> str:
     """`attachment` with an ASCII fallback name and the UTF-8 name (RFC 6266)."""
     ascii_name = (unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
@@ -141,12 +153,14 @@ class S3Storage:
             return False
 
     def open(self, key: str, filename: str, content_type: str) -> dict:
-        """A presigned GET (no client id or name in the path; the name only
-        in the response header it asks S3 to send)."""
+        """A presigned GET naming neither the client nor the file: the URL
+        (path and query) carries only a neutral `document-<id>.<ext>`; the
+        uploader's own name stays in the answer's data, never in the link."""
         url = self.client.generate_presigned_url(
             "get_object", ExpiresIn=self.presign_seconds,
             Params={"Bucket": self.bucket, "Key": key,
-                    "ResponseContentDisposition": content_disposition(filename),
+                    "ResponseContentDisposition": content_disposition(
+                        neutral_filename(key, content_type)),
                     "ResponseContentType": content_type})
         return download(filename, content_type, url=url)
 

@@ -3,11 +3,14 @@ one client. Checked by its bytes (never its name), bounded in size and by the
 client's quota, stored under a generated key; the name people gave it is
 kept as data only.
 
-Order of work, so no row ever points at a missing file: check everything,
-lock the client's quota row, put the object, then insert the row, count the
-bytes and record DocumentUploaded in one transaction. If that commit fails
-the object is deleted (best effort): at worst an orphan object is left,
-never a row without its file."""
+Order of work, so no row ever points at a missing file and no lock is held
+while the object is written: check everything; in one short transaction lock
+the client's quota row, check the room and reserve the bytes (commit); put
+the object; then insert the row and record DocumentUploaded in one
+transaction. If the put or that commit fails the object is deleted (best
+effort) and the reserved bytes are given back: at worst an orphan object is
+left, never a row without its file. Two uploads at once take turns only at
+the reservation, so they cannot both pass the quota."""
 from __future__ import annotations
 
 import hashlib
@@ -47,6 +50,8 @@ def upload(session: Session, storage, settings, client_id: str, filename, conten
     if len(data) > settings.upload_quota_bytes:
         raise InvalidFields({"file": domain.NO_ROOM})
 
+    # 1. reserve the bytes in one short transaction (the quota row is locked
+    #    only while it is checked and counted, never while the object is written)
     quota = _lock_quota(session, client_id)
     if request_key:       # the same request racing itself waited on the lock above
         earlier = _by_request_key(session, request_key, client_id)
@@ -56,12 +61,18 @@ def upload(session: Session, storage, settings, client_id: str, filename, conten
     if not domain.fits_quota(quota.used_bytes, len(data), settings.upload_quota_bytes):
         session.rollback()
         raise InvalidFields({"file": domain.NO_ROOM})
+    quota.used_bytes += len(data)
+    quota.updated_at = utcnow()
+    session.commit()
 
+    # 2. write the object, no lock held; 3. the row and DocumentUploaded in one
+    #    transaction. Any failure gives the reserved bytes back.
     key = new_key("clients")
     try:
-        storage.put(key, data, content_type)    # before the commit: never a row without a file
+        storage.put(key, data, content_type)    # before the row: never a row without a file
     except Exception:
-        session.rollback()                      # the quota lock goes with it
+        session.rollback()
+        _release(session, client_id, len(data))
         raise
     now = utcnow()
     document = Document(id=domain.new_id("doc"), client_id=client_id, filename=name,
@@ -72,18 +83,40 @@ def upload(session: Session, storage, settings, client_id: str, filename, conten
                         uploaded_by_id=by.id, uploaded_by_name=by.name)
     try:
         session.add(document)
-        quota.used_bytes += len(data)
-        quota.updated_at = now
         record_event(session, SOURCE, "DocumentUploaded", {
             "document_id": document.id, "client_id": client_id, "uploaded_by": by.kind,
             "content_type": content_type, "size": len(data)})
         session.commit()
+    except IntegrityError:
+        # the same request_key finished first while this one was writing
+        session.rollback()
+        _forget_object(storage, key)
+        _release(session, client_id, len(data))
+        earlier = _by_request_key(session, request_key, client_id) if request_key else None
+        if earlier is None:
+            raise
+        return earlier
     except Exception:
         session.rollback()
         _forget_object(storage, key)
+        _release(session, client_id, len(data))
         raise
     log.info("document %s uploaded (%s, %d bytes)", document.id, content_type, len(data))
     return document
+
+
+def _release(session: Session, client_id: str, size: int) -> None:
+    """Give back bytes reserved for an upload that was not saved (best
+    effort: if even this fails the client has that much less room until
+    staff look; never more room than is used)."""
+    try:
+        quota = _lock_quota(session, client_id)
+        quota.used_bytes = max(0, quota.used_bytes - size)
+        quota.updated_at = utcnow()
+        session.commit()
+    except Exception:
+        session.rollback()
+        log.warning("could not give back the quota reserved for an upload that was not saved")
 
 
 def _by_request_key(session: Session, request_key: str, client_id: str) -> Document | None:

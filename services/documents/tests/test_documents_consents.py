@@ -182,6 +182,8 @@ def test_a_release_names_the_contact_and_revoking_it_says_so(documents):
     signed = documents.rpc.sign_consent(release["id"], "cl_1", TYPED, PORTAL, "203.0.113.9", "ua")
     [event] = outbox(documents.engine, "ConsentSigned")
     assert (event["data"]["kind"], event["data"]["contact_id"]) == ("release", "ct_1")
+    # the terms the signed text grants travel with it (clients activates only those)
+    assert (event["data"]["may_receive"], event["data"]["until"]) == ("billing", "2030-06-30")
 
     revoked = documents.rpc.revoke_consent(release["id"], "cl_1", PORTAL)
     assert revoked["status"] == "revoked" and revoked["revoked_at"].endswith("Z")
@@ -205,6 +207,22 @@ def test_an_outstanding_release_revoked_by_staff_cannot_be_signed(documents):
                    "ip", "ua")
     assert "withdrawn" in str(error.value)
     assert documents.rpc.portal_summary("cl_1")["consents_outstanding"] == 0
+
+
+def test_a_patient_may_withdraw_a_release_but_not_another_consent(documents):
+    treatment = documents.rpc.request_consent("cl_1", "treatment", STAFF, None)
+    documents.rpc.sign_consent(treatment["id"], "cl_1", TYPED, PORTAL, "ip", "ua")
+    remote(documents.rpc.revoke_consent, "Forbidden", treatment["id"], "cl_1", PORTAL)
+    assert documents.rpc.get_consent(treatment["id"], "cl_1")["status"] == "signed"
+    assert outbox(documents.engine, "ConsentRevoked") == []
+    # another client's consent named from the portal: not found, whatever its kind
+    release = documents.rpc.request_consent("cl_1", "release", STAFF, None, CONTACT)
+    remote(documents.rpc.revoke_consent, "NotFound", release["id"], "cl_2", PORTAL)
+    # the patient withdraws their own release; staff may withdraw any consent
+    assert documents.rpc.revoke_consent(release["id"], "cl_1", PORTAL)["status"] == "revoked"
+    assert documents.rpc.revoke_consent(treatment["id"], None, STAFF)["status"] == "revoked"
+    assert [e["data"]["revoked_by"] for e in outbox(documents.engine, "ConsentRevoked")] == [
+        "portal", "staff"]
 
 
 def test_part2_notice_rpc(documents):

@@ -11,7 +11,10 @@ from documents_testkit import EXE, HEIC, JPEG, PDF, PNG, b64
 @pytest.mark.parametrize("data, expected", [
     (PDF, "application/pdf"), (JPEG, "image/jpeg"), (PNG, "image/png"), (HEIC, "image/heic"),
     (b"\x00\x00\x00\x18ftypmif1\x00\x00\x00\x00mif1heic", "image/heic"),   # HEIF with HEVC
-    (b"\x00\x00\x00\x14ftypmif1\x00\x00\x00\x00mif1", "image/heif"),
+    (b"\x00\x00\x00\x14ftypmif1\x00\x00\x00\x00mif1", None),       # plain HEIF: refused
+    (b"\x00\x00\x00\x18ftypmsf1\x00\x00\x00\x00msf1avif", None),   # AVIF sequence: refused
+    (b"\x00\x00\x00\x18ftypmsf1\x00\x00\x00\x00msf1hevc", "image/heic"),
+    (b"\x00\x00\x00\x14ftypheis\x00\x00\x00\x00mif1", "image/heic"),
     (b"\x00\x00\x00\x18ftyphevc\x00\x00\x00\x00", "image/heic"),
     (EXE, None), (b"GIF89a" + b"\x00" * 10, None),
     (b"\x00\x00\x00\x18ftypisom\x00\x00\x00\x00mp41", None),          # an MP4 video

@@ -60,9 +60,9 @@ def test_assign_list_submit_score_and_flag(documents):
             done["flagged"]) == ("completed", 11, "moderate", "Moderate depression", True)
     assert done["completed_at"].endswith("Z")
     [event] = outbox(documents.engine, "FormCompleted")
+    # the event carries no score, severity or flag (PHI): staff read those over RPC
     assert event["data"] == {"assignment_id": assigned["id"], "client_id": "cl_1",
-                             "form_key": "phq9", "score": 11, "severity": "moderate",
-                             "flagged": True, "completed_at": done["completed_at"]}
+                             "form_key": "phq9", "completed_at": done["completed_at"]}
     # staff see the answers; the form cannot be submitted twice
     again = documents.rpc.get_form(assigned["id"])
     assert again["answers"]["q9"] == 1 and again["answers"]["difficulty"] == 2
@@ -152,3 +152,4 @@ def test_the_staff_tab_gets_everything_in_one_call_and_clinical_parts_only_when_
     assert clinician["forms"][0]["detail"]["answers"][item9] in (2, "2")
     assert clinician["notes"] == [] and clinician["uploads"] == []
     assert documents.rpc.client_overview("cl_2", True)["forms"] == []
+    assert not {"score", "severity", "flagged"} & set(event["data"])

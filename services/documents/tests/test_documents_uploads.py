@@ -57,6 +57,9 @@ def test_each_refusal_stores_nothing(start_documents):
     documents = start_documents(UPLOAD_MAX_BYTES=1024)
     cases = [
         (("cl_1", "virus.pdf", b64(EXE), PORTAL, "rk-a"), NOT_ALLOWED),        # a name is not a type
+        # a plain HEIF (no HEVC brand: AVIF, JPEG-in-HEIF...) is not on the allow-list
+        (("cl_1", "photo.heif", b64(b"\x00\x00\x00\x18ftypmif1\x00\x00\x00\x00mif1avif"
+                                    + b"\x00" * 20), PORTAL, "rk-h"), NOT_ALLOWED),
         (("cl_1", "empty.pdf", "", PORTAL, "rk-b"), "This file is empty."),
         (("cl_1", "big.pdf", b64(PDF + b"x" * 2000), PORTAL, "rk-c"),
          "This file is larger than 1 KB."),
@@ -136,10 +139,11 @@ def test_with_s3_an_upload_is_encrypted_and_opened_by_a_presigned_link(start_doc
     document = documents.rpc.upload("cl_1", "card.png", b64(PNG), PORTAL, None)
     opened = documents.rpc.open_document(document["id"], "cl_1")
     assert opened["content_b64"] is None and "cl_1" not in opened["url"]
-    assert "card.png" not in opened["url"].split("?")[0]
+    assert "card" not in opened["url"] and opened["filename"] == "card.png"
     response = requests.get(opened["url"], timeout=10)
     assert response.content == PNG
-    assert 'filename="card.png"' in response.headers["Content-Disposition"]
+    assert 'filename="document-' in response.headers["Content-Disposition"]
+    assert response.headers["Content-Disposition"].endswith('.png')
     import boto3
     s3 = boto3.client("s3", region_name="us-east-1", endpoint_url=moto_s3.url)
     [obj] = s3.list_objects_v2(Bucket="cairn-uploads")["Contents"]
@@ -164,3 +168,44 @@ def test_a_request_key_of_another_clients_upload_is_refused_not_answered(documen
     assert caught.value.exc_type == "Conflict"
     assert documents.rpc.list_documents("cl_2") == []
     assert count(documents.engine, "documents") == 1
+
+
+def used_bytes(documents, client_id):
+    from sqlalchemy import text
+    with documents.engine.connect() as connection:
+        return connection.execute(text("select used_bytes from upload_quotas where client_id = :c"),
+                                  {"c": client_id}).scalar()
+
+
+def test_the_quota_is_reserved_while_the_file_is_written_and_given_back_if_it_fails(
+        start_documents):
+    """The bytes are counted before the object is written (no lock held
+    across the write); a write that fails gives them back and stores nothing."""
+    broken = start_documents(DOCUMENT_STORAGE="s3", S3_BUCKET="cairn-uploads",
+                             S3_ENDPOINT_URL="http://127.0.0.1:1", S3_REGION="us-east-1",
+                             UPLOAD_QUOTA_BYTES=len(PDF))
+    with pytest.raises(RemoteError):
+        broken.rpc.upload("cl_1", "a.pdf", b64(PDF), PORTAL, "rk-broken")
+    assert used_bytes(broken, "cl_1") == 0
+    assert count(broken.engine, "documents") == 0
+    assert outbox(broken.engine, "DocumentUploaded") == []
+
+
+def test_a_stored_upload_counts_its_bytes_once(documents):
+    documents.rpc.upload("cl_1", "a.pdf", b64(PDF), PORTAL, "rk-1")
+    documents.rpc.upload("cl_1", "a.pdf", b64(PDF), PORTAL, "rk-1")     # the same request again
+    assert used_bytes(documents, "cl_1") == len(PDF)
+
+
+def test_the_same_request_sent_four_times_at_once_stores_one_file_and_counts_it_once(documents):
+    from nameko.standalone.rpc import ServiceRpcProxy
+
+    def one(_):
+        with ServiceRpcProxy("documents", documents.config) as rpc:
+            return rpc.upload("cl_1", "a.pdf", b64(PDF), PORTAL, "rk-race")["id"]
+
+    answers = list(eventlet.GreenPool(4).imap(one, range(4)))
+    assert len(set(answers)) == 1
+    assert count(documents.engine, "documents") == 1 and len(stored_files(documents.files)) == 1
+    assert used_bytes(documents, "cl_1") == len(PDF)
+    assert len(outbox(documents.engine, "DocumentUploaded")) == 1
