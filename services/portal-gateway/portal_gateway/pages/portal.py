@@ -3,16 +3,14 @@ clients a guardian may act for. Every object is checked against the client
 the session is acting for."""
 from __future__ import annotations
 
-import base64
 import logging
 from datetime import datetime, timezone
 
 from nameko.exceptions import RemoteError, UnknownService
-from werkzeug.wrappers import Response
 
 from servicekit.errors import RpcTimeout
 
-from portal_gateway import web
+from portal_gateway import documents_web, web
 from portal_gateway.access import AREAS, client_ip, remember_session, signed_in
 from portal_gateway.pages.portal_appointments import appointment_view
 from portal_gateway.portal_scope import FULL, may_see
@@ -44,17 +42,6 @@ def answer_or_none(reply, what: str):
     except (RemoteError, RpcTimeout, UnknownService) as error:
         log.warning("portal home without %s (%s)", what, type(error).__name__)
         return None
-
-
-def download(answer: dict) -> Response:
-    """A documents-service DOWNLOAD: 302 to its presigned URL, else its bytes."""
-    if answer.get("url"):
-        return web.redirect(answer["url"], status=302)
-    name = str(answer.get("filename") or "download").replace('"', "").replace("\r", "").replace("\n", "")
-    return Response(base64.b64decode(answer["content_b64"]),
-                    mimetype=answer.get("content_type") or "application/octet-stream",
-                    headers={**web.SECURITY_HEADERS,
-                             "Content-Disposition": f'attachment; filename="{name}"'})
 
 
 class PortalPages:
@@ -95,7 +82,7 @@ class PortalPages:
             if error.exc_type != "NotFound":
                 raise
             return web.error_page(404, HANDBOOK_MISSING, session=session, area="portal")
-        return download(answer)
+        return documents_web.download(answer)
 
     @http("POST", "/portal/switch")
     @signed_in("portal")
